@@ -14,6 +14,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo test --workspace (unit tests and end-to-end tests against real nodes)"
-cargo test --workspace --locked
+# CARGO_TIMINGS=1 also writes cargo's build-time report (target dir, cargo-timings/).
+cargo test --workspace --locked ${CARGO_TIMINGS:+--timings}
 
 step "all tests passed in $((SECONDS - started)) s"

@@ -46,7 +46,7 @@ pub struct Node {
 
 impl Node {
 	/// Starts `verinfer` with `args` plus the flags that keep a test hermetic: OS-chosen RPC and p2p
-	/// ports, no telemetry, Prometheus or mDNS, no hardware benchmark.
+	/// ports, no telemetry, Prometheus or mDNS.
 	pub fn start(args: &[&str]) -> Node {
 		let binary = PathBuf::from(env!("CARGO_BIN_EXE_verinfer"));
 		let mut command = Command::new(binary);
@@ -60,7 +60,6 @@ impl Node {
 				"--no-telemetry",
 				"--no-prometheus",
 				"--no-mdns",
-				"--no-hardware-benchmarks",
 			])
 			.stdin(Stdio::null())
 			.stdout(Stdio::null())
@@ -227,7 +226,8 @@ impl Rpc {
 		at: H256,
 	) -> Vec<frame_system::EventRecord<verinfer_runtime::RuntimeEvent, H256>> {
 		// `System.Events` is not public in frame-system: its key is the usual pallet/item prefix.
-		let key = [sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
+		let key =
+			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
 		match self.storage(&key, Some(at)).await {
 			Some(bytes) => Decode::decode(&mut &bytes[..]).expect("decode events"),
 			None => Vec::new(),
