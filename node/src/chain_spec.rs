@@ -23,26 +23,40 @@ fn wasm_binary() -> Result<&'static [u8], String> {
 	})
 }
 
-/// The single-validator development chain (`--dev`).
-pub fn development_chain_spec() -> Result<ChainSpec, String> {
+/// A chain spec whose genesis is the runtime's preset `preset`.
+fn from_preset(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	preset: &str,
+) -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm_binary()?, None)
-		.with_name("Verinfer Development")
-		.with_id("verinfer_dev")
-		.with_protocol_id("verinfer-dev")
-		.with_chain_type(ChainType::Development)
-		.with_genesis_config_preset_name(sp_genesis_builder::DEV_RUNTIME_PRESET)
+		.with_name(name)
+		.with_id(id)
+		// Peers only talk to peers of the same protocol id: dev and local nodes never mix.
+		.with_protocol_id(id)
+		.with_chain_type(chain_type)
+		.with_genesis_config_preset_name(preset)
 		.with_properties(properties())
 		.build())
 }
 
+/// The single-validator development chain (`--dev`).
+pub fn development_chain_spec() -> Result<ChainSpec, String> {
+	from_preset(
+		"Verinfer Development",
+		"verinfer_dev",
+		ChainType::Development,
+		sp_genesis_builder::DEV_RUNTIME_PRESET,
+	)
+}
+
 /// The local multi-validator testnet (`--chain local`): Alice, Bob and Charlie validate.
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm_binary()?, None)
-		.with_name("Verinfer Local Testnet")
-		.with_id("verinfer_local_testnet")
-		.with_protocol_id("verinfer-local")
-		.with_chain_type(ChainType::Local)
-		.with_genesis_config_preset_name(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET)
-		.with_properties(properties())
-		.build())
+	from_preset(
+		"Verinfer Local Testnet",
+		"verinfer_local_testnet",
+		ChainType::Local,
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
+	)
 }

@@ -59,6 +59,15 @@ fn consensus_for(cli: &Cli, chain_spec: &dyn sc_service::ChainSpec) -> sc_cli::R
 	Ok(consensus)
 }
 
+/// The client, database and import queue for a subcommand that works on the chain's data.
+pub(crate) fn new_partial(
+	cli: &Cli,
+	config: &sc_service::Configuration,
+) -> sc_cli::Result<service::Service> {
+	let consensus = consensus_for(cli, &*config.chain_spec)?;
+	Ok(service::new_partial(config, consensus)?)
+}
+
 /// Runs the command line.
 pub fn run() -> sc_cli::Result<()> {
 	let cli = Cli::from_args();
@@ -72,36 +81,30 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::CheckBlock(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let consensus = consensus_for(&cli, &*config.chain_spec)?;
 				let PartialComponents { client, task_manager, import_queue, .. } =
-					service::new_partial(&config, consensus)?;
+					new_partial(&cli, &config)?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		},
 		Some(Subcommand::ExportBlocks(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let consensus = consensus_for(&cli, &*config.chain_spec)?;
-				let PartialComponents { client, task_manager, .. } =
-					service::new_partial(&config, consensus)?;
+				let PartialComponents { client, task_manager, .. } = new_partial(&cli, &config)?;
 				Ok((cmd.run(client, config.database), task_manager))
 			})
 		},
 		Some(Subcommand::ExportState(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let consensus = consensus_for(&cli, &*config.chain_spec)?;
-				let PartialComponents { client, task_manager, .. } =
-					service::new_partial(&config, consensus)?;
+				let PartialComponents { client, task_manager, .. } = new_partial(&cli, &config)?;
 				Ok((cmd.run(client, config.chain_spec), task_manager))
 			})
 		},
 		Some(Subcommand::ImportBlocks(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let consensus = consensus_for(&cli, &*config.chain_spec)?;
 				let PartialComponents { client, task_manager, import_queue, .. } =
-					service::new_partial(&config, consensus)?;
+					new_partial(&cli, &config)?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		},
@@ -112,9 +115,8 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Revert(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let consensus = consensus_for(&cli, &*config.chain_spec)?;
 				let PartialComponents { client, task_manager, backend, .. } =
-					service::new_partial(&config, consensus)?;
+					new_partial(&cli, &config)?;
 				let aux_revert = Box::new(|client, _, blocks| {
 					sc_consensus_grandpa::revert(client, blocks)?;
 					Ok(())

@@ -1,6 +1,9 @@
 //! `verinfer`: the Verinfer validator node.
 
 #![warn(missing_docs)]
+// sc-cli's runner and sc-service's builders fix the error types (`sc_cli::Error`,
+// `sc_service::Error`, ~180 bytes); they are returned once, at start-up, so their size costs nothing.
+#![allow(clippy::result_large_err)]
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
