@@ -6,6 +6,9 @@ use frame_support::traits::StorageInfo;
 
 use super::*;
 
+impl frame_system_benchmarking::Config for Runtime {}
+impl frame_benchmarking::baseline::Config for Runtime {}
+
 frame_benchmarking::define_benchmarks!(
 	[frame_benchmarking, BaselineBench::<Runtime>]
 	[frame_system, SystemBench::<Runtime>]
@@ -29,9 +32,6 @@ pub fn dispatch_benchmark(config: BenchmarkConfig) -> Result<Vec<BenchmarkBatch>
 	use frame_benchmarking::{baseline::Pallet as BaselineBench, BenchmarkBatch};
 	use frame_support::traits::{TrackedStorageKey, WhitelistedStorageKeys};
 	use frame_system_benchmarking::Pallet as SystemBench;
-
-	impl frame_system_benchmarking::Config for Runtime {}
-	impl frame_benchmarking::baseline::Config for Runtime {}
 
 	let whitelist: Vec<TrackedStorageKey> = AllPalletsWithSystem::whitelisted_storage_keys();
 	let mut batches = Vec::<BenchmarkBatch>::new();
