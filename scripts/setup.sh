@@ -24,10 +24,13 @@ fi
 command -v rustup >/dev/null || { log "rustup is required (https://rustup.rs)"; exit 1; }
 toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 installed_targets=$(rustup +"$toolchain" target list --installed 2>/dev/null || true)
-if ! grep -qx wasm32v1-none <<<"$installed_targets"; then
-	log "adding target wasm32v1-none to $toolchain"
-	rustup +"$toolchain" target add wasm32v1-none >/dev/null
-fi
+# wasm32v1-none: the runtime; wasm32-unknown-unknown: the inference engine blob.
+for target in wasm32v1-none wasm32-unknown-unknown; do
+	if ! grep -qx "$target" <<<"$installed_targets"; then
+		log "adding target $target to $toolchain"
+		rustup +"$toolchain" target add "$target" >/dev/null
+	fi
+done
 installed_components=$(rustup +"$toolchain" component list --installed 2>/dev/null || true)
 for component in rust-src clippy rustfmt; do
 	if ! grep -q "^$component" <<<"$installed_components"; then

@@ -1,0 +1,91 @@
+//! Builds the engine blob: `../engine` (tract-onnx) compiled to `wasm32-unknown-unknown` with
+//! simd128 and without relaxed SIMD, in release, against the engine's own `Cargo.lock`, into
+//! `<target>/engine-wasm`, then copied to `$OUT_DIR/verinfer_engine.wasm` for `ENGINE_BLOB`.
+//!
+//! Like substrate-wasm-builder for the runtime: the nested cargo shares the outer build's jobserver
+//! and its output is cached in the target directory. `SKIP_WASM_BUILD=1` skips it (no blob).
+
+use std::{
+	env,
+	path::{Path, PathBuf},
+	process::Command,
+};
+
+const TARGET: &str = "wasm32-unknown-unknown";
+/// Set for the nested engine build, so that this script does not recurse into it.
+const NESTED: &str = "VERINFER_ENGINE_BUILD";
+
+fn main() {
+	let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+	let blob = out_dir.join("verinfer_engine.wasm");
+	println!("cargo:rerun-if-env-changed=SKIP_WASM_BUILD");
+	// Inside the engine's own build this crate is a plain no_std dependency: nothing to build.
+	// (The nested cargo inherits this script's environment, CARGO_FEATURE_STD included, so the
+	// feature alone cannot tell.)
+	if env::var_os(NESTED).is_some() || env::var("CARGO_FEATURE_STD").is_err() {
+		return;
+	}
+	if env::var_os("SKIP_WASM_BUILD").is_some_and(|v| !v.is_empty()) {
+		std::fs::write(&blob, []).expect("write an empty engine blob");
+		return;
+	}
+
+	let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+	let engine_dir =
+		manifest_dir.join("../engine").canonicalize().expect("precompiles/engine exists");
+	let workspace_dir = manifest_dir.join("../..").canonicalize().expect("workspace root");
+	for path in ["src", "Cargo.toml", "Cargo.lock"] {
+		println!("cargo:rerun-if-changed={}", engine_dir.join(path).display());
+	}
+	// The engine depends on this crate's tensor and error types.
+	println!("cargo:rerun-if-changed={}", manifest_dir.join("src").display());
+
+	// OUT_DIR is <target>/<profile>/build/<crate>-<hash>/out: the engine gets <target>/engine-wasm.
+	let target_dir = out_dir.ancestors().nth(4).expect("OUT_DIR is inside the target dir");
+	let engine_target = target_dir.join("engine-wasm");
+	let cargo_home = env::var("CARGO_HOME")
+		.map(PathBuf::from)
+		.unwrap_or_else(|_| PathBuf::from(env::var("HOME").unwrap_or_default()).join(".cargo"));
+
+	let rustflags = [
+		"-C target-feature=+simd128".to_string(),
+		// getrandom 0.4 (tract-onnx-opl → rand) needs a backend; the engine never draws entropy.
+		"--cfg getrandom_backend=\"unsupported\"".to_string(),
+		// Paths of the build machine must not end up in the blob: it is meant to be reproducible.
+		format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
+		format!("--remap-path-prefix={}=/verinfer", workspace_dir.display()),
+	];
+	let mut command = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+	// This script's feature flags belong to the outer build.
+	for (key, _) in env::vars_os() {
+		if key.to_string_lossy().starts_with("CARGO_FEATURE_") {
+			command.env_remove(key);
+		}
+	}
+	let status = command
+		.current_dir(&engine_dir)
+		.env(NESTED, "1")
+		.args(["build", "--release", "--locked", "--lib", "--target", TARGET])
+		.arg("--target-dir")
+		.arg(&engine_target)
+		// The outer build's flags and target must not leak in.
+		.env_remove("CARGO_ENCODED_RUSTFLAGS")
+		.env_remove("RUSTFLAGS")
+		.env_remove("CARGO_BUILD_TARGET")
+		.env_remove("CARGO_TARGET_DIR")
+		.env_remove("RUSTC_WORKSPACE_WRAPPER")
+		.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\x1f").replace(' ', "\x1f"))
+		.status()
+		.expect("run cargo to build the engine blob");
+	assert!(status.success(), "building the engine blob (precompiles/engine) failed");
+
+	let built = engine_target.join(TARGET).join("release").join("verinfer_engine.wasm");
+	copy_if_changed(&built, &blob);
+}
+
+fn copy_if_changed(from: &Path, to: &Path) {
+	let bytes = std::fs::read(from).expect("the engine blob was built");
+	if std::fs::read(to).ok().as_deref() != Some(&bytes[..]) {
+		std::fs::write(to, bytes).expect("copy the engine blob into OUT_DIR");
+	}
+}
