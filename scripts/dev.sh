@@ -8,7 +8,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/verinfer-target}
 
 scripts/setup.sh
 # The same profile the tests use, so that `scripts/test.sh` and this script share one build.
-cargo build -p verinfer-node --bin verinfer
+# --workspace: the feature set `cargo test --workspace` resolves, so that nothing is rebuilt.
+cargo build --workspace --locked
 
 cat >&2 <<'MSG'
 

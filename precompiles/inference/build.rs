@@ -33,7 +33,6 @@ fn main() {
 	let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
 	let engine_dir =
 		manifest_dir.join("../engine").canonicalize().expect("precompiles/engine exists");
-	let workspace_dir = manifest_dir.join("../..").canonicalize().expect("workspace root");
 	for path in ["src", "Cargo.toml", "Cargo.lock"] {
 		println!("cargo:rerun-if-changed={}", engine_dir.join(path).display());
 	}
@@ -51,9 +50,9 @@ fn main() {
 		"-C target-feature=+simd128".to_string(),
 		// getrandom 0.4 (tract-onnx-opl → rand) needs a backend; the engine never draws entropy.
 		"--cfg getrandom_backend=\"unsupported\"".to_string(),
-		// Paths of the build machine must not end up in the blob: it is meant to be reproducible.
+		// Registry paths of the build machine must not end up in the blob. (The checkout's own path
+		// is not remapped: it would change these flags, and so rebuild all of tract, in every clone.)
 		format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
-		format!("--remap-path-prefix={}=/verinfer", workspace_dir.display()),
 	];
 	let mut command = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
 	// This script's feature flags belong to the outer build.
