@@ -115,8 +115,8 @@ pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Servi
 			telemetry.as_ref().map(|x| x.handle()),
 		)?;
 		let cidp_client = client.clone();
-		let queue = sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(
-			ImportQueueParams {
+		let queue =
+			sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
 				block_import: grandpa_block_import.clone(),
 				justification_import: Some(Box::new(grandpa_block_import.clone())),
 				client: client.clone(),
@@ -127,12 +127,7 @@ pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Servi
 							&*cidp_client,
 							parent_hash,
 						)?;
-						let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-						let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-						*timestamp,
-						slot_duration,
-					);
-						Ok((slot, timestamp))
+						Ok(aura_inherent_data(slot_duration))
 					}
 				},
 				spawner: &task_manager.spawn_essential_handle(),
@@ -140,8 +135,7 @@ pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Servi
 				check_for_equivocation: Default::default(),
 				telemetry: telemetry.as_ref().map(|x| x.handle()),
 				compatibility_mode: Default::default(),
-			},
-		)?;
+			})?;
 		(queue, Some((grandpa_block_import, grandpa_link)))
 	};
 
@@ -284,12 +278,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 						block_import,
 						proposer_factory: proposer_factory(),
 						create_inherent_data_providers: move |_, ()| async move {
-							let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-							let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-								*timestamp,
-								slot_duration,
-							);
-							Ok((slot, timestamp))
+							Ok(aura_inherent_data(slot_duration))
 						},
 						force_authoring,
 						backoff_authoring_blocks: None::<()>,
@@ -372,6 +361,19 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 	}
 
 	Ok(task_manager)
+}
+
+/// The inherent data of an Aura block (authored or imported): the wall-clock timestamp and the slot
+/// it falls in.
+fn aura_inherent_data(
+	slot_duration: SlotDuration,
+) -> (sp_consensus_aura::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider) {
+	let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
+	let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+		*timestamp,
+		slot_duration,
+	);
+	(slot, timestamp)
 }
 
 /// The stream of "seal a block now" commands for a sealing [`Consensus`]: one per transaction

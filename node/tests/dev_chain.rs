@@ -75,11 +75,9 @@ async fn a_signed_transfer_is_included_and_moves_exactly_the_amount_plus_the_fee
 	assert_eq!(alice_after.nonce, alice_before.nonce + 1);
 
 	// Sealed blocks are final at once.
-	let included_number = {
-		let header = rpc.call("chain_getHeader", rpc_params![hex(block.as_bytes())]).await;
+	let included_number =
 		u32::from_str_radix(header["number"].as_str().unwrap().trim_start_matches("0x"), 16)
-			.unwrap()
-	};
+			.unwrap();
 	assert!(rpc.finalized_number().await >= included_number);
 
 	drop(rpc);
