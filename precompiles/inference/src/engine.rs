@@ -1,46 +1,130 @@
 //! What the engine blob returns: the deterministic outcomes of analysing or running a model.
 //!
 //! Every variant is a result of the model and inputs alone, identical on every validator, so it can
-//! be stored on chain. Messages are tract's (UTF-8), produced inside the blob.
+//! be stored on chain. Messages are tract's or Rust's (UTF-8), produced inside the blob.
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use scale_info::TypeInfo;
 
-use crate::tensor::TensorError;
+use crate::{
+	analysis::{Refusal, TensorSpec},
+	tensor::{DType, TensorError},
+};
 
-/// Why the engine produced no output.
+/// Why the engine produced no analysis or no output.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub enum EngineError {
 	/// The inputs are not a SCALE-encoded `Vec<Tensor>`.
 	MalformedInputs,
 	/// Input `index` is not a valid tensor.
 	InvalidInput { index: u32, error: TensorError },
-	/// The bytes are not an ONNX model tract can parse.
+	/// The model is larger than [`MAX_MODEL_BYTES`](crate::analysis::MAX_MODEL_BYTES).
+	ModelTooLarge { bytes: u64, limit: u64 },
+	/// The bytes are not an ONNX model: the protobuf decoder's or tract's message.
 	MalformedModel(Vec<u8>),
-	/// The model cannot be prepared for these inputs (unsupported operator, shape mismatch …).
-	Rejected(Vec<u8>),
-	/// Running the prepared model failed.
+	/// The declared input shapes are not a SCALE-encoded `Vec<Option<Vec<u32>>>`.
+	MalformedDeclaredShapes,
+	/// The analysis refused the model: every reason.
+	Refused(Vec<Refusal>),
+	/// A different number of inputs than the model declares.
+	InputCountMismatch { expected: u32, got: u32 },
+	/// Input `index` differs from the model's spec in dtype or shape.
+	InputMismatch { index: u32, expected: TensorSpec, got_dtype: DType, got_shape: Vec<u32> },
+	/// `run` was called before a model was loaded into this engine instance.
+	NoModelLoaded,
+	/// Running the prepared model failed: tract's message.
 	Failed(Vec<u8>),
 	/// The model produced an output of a type tensors cannot carry (e.g. strings).
 	UnsupportedOutputType(Vec<u8>),
-	/// The engine trapped (a panic inside tract, or its memory limit): the wasmtime trap code.
+	/// The engine needed more memory than
+	/// [`ENGINE_MEMORY_LIMIT`](crate::analysis::ENGINE_MEMORY_LIMIT).
+	MemoryLimitExceeded { limit: u64 },
+	/// tract panicked: the panic message and location.
+	Panicked(Vec<u8>),
+	/// The engine trapped for another reason: the wasmtime trap code.
 	Trapped(Vec<u8>),
 }
 
 impl core::fmt::Display for EngineError {
 	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-		let text = |bytes: &Vec<u8>| alloc::string::String::from_utf8_lossy(bytes).into_owned();
+		let text = |bytes: &[u8]| alloc::string::String::from_utf8_lossy(bytes).into_owned();
 		match self {
 			EngineError::MalformedInputs => write!(f, "inputs are not a SCALE-encoded tensor list"),
 			EngineError::InvalidInput { index, error } => write!(f, "input {index}: {error:?}"),
+			EngineError::ModelTooLarge { bytes, limit } => {
+				write!(f, "model of {bytes} bytes is above the limit of {limit}")
+			},
 			EngineError::MalformedModel(m) => write!(f, "not a valid ONNX model: {}", text(m)),
-			EngineError::Rejected(m) => write!(f, "model rejected: {}", text(m)),
+			EngineError::MalformedDeclaredShapes => write!(f, "declared shapes are malformed"),
+			EngineError::Refused(refusals) => {
+				write!(f, "model refused:")?;
+				for refusal in refusals {
+					write!(f, " {};", refusal)?;
+				}
+				Ok(())
+			},
+			EngineError::InputCountMismatch { expected, got } => {
+				write!(f, "the model takes {expected} inputs, got {got}")
+			},
+			EngineError::InputMismatch { index, expected, got_dtype, got_shape } => write!(
+				f,
+				"input {index} (`{}`) must be {} {:?}, got {} {:?}",
+				text(&expected.name),
+				expected.dtype.name(),
+				expected.shape,
+				got_dtype.name(),
+				got_shape
+			),
+			EngineError::NoModelLoaded => write!(f, "no model loaded"),
 			EngineError::Failed(m) => write!(f, "inference failed: {}", text(m)),
 			EngineError::UnsupportedOutputType(m) => {
 				write!(f, "unsupported output type {}", text(m))
 			},
+			EngineError::MemoryLimitExceeded { limit } => {
+				write!(f, "the engine needed more than its {limit} bytes of memory")
+			},
+			EngineError::Panicked(m) => write!(f, "the engine panicked: {}", text(m)),
 			EngineError::Trapped(m) => write!(f, "engine trapped: {}", text(m)),
+		}
+	}
+}
+
+impl core::fmt::Display for Refusal {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		let text = |bytes: &[u8]| alloc::string::String::from_utf8_lossy(bytes).into_owned();
+		match self {
+			Refusal::OperatorNotAllowed(op) => write!(f, "operator {} is not allowed", text(op)),
+			Refusal::DynamicDimension { tensor, axis } => write!(
+				f,
+				"dimension {axis} of `{}` is not known before running; declare the input shape",
+				text(tensor)
+			),
+			Refusal::UnsupportedType { tensor, dtype } => {
+				write!(f, "`{}` has unsupported type {}", text(tensor), text(dtype))
+			},
+			Refusal::RankTooHigh { tensor, rank } => {
+				write!(f, "`{}` has {rank} dimensions, above the limit", text(tensor))
+			},
+			Refusal::ExternalData { tensor } => {
+				write!(f, "`{}` keeps its data outside the model file", text(tensor))
+			},
+			Refusal::TooManyNodes { nodes, limit } => {
+				write!(f, "{nodes} nodes, above the limit of {limit}")
+			},
+			Refusal::TooManyParameters { parameters, limit } => {
+				write!(f, "{parameters} parameters, above the limit of {limit}")
+			},
+			Refusal::IntermediatesTooLarge { bytes, limit } => {
+				write!(f, "intermediates of {bytes} bytes, above the limit of {limit}")
+			},
+			Refusal::TooCostly { multiply_adds, limit } => {
+				write!(f, "{multiply_adds} multiply-adds, above the limit of {limit}")
+			},
+			Refusal::DeclaredShapeMismatch { input, message } => {
+				write!(f, "declared shape of input {input}: {}", text(message))
+			},
+			Refusal::Unanalysable(m) => write!(f, "tract cannot analyse the graph: {}", text(m)),
 		}
 	}
 }

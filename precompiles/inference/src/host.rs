@@ -3,28 +3,40 @@
 //! - **NaN canonicalisation** on: Wasm float arithmetic is IEEE-exact except for the bit pattern of
 //!   NaN results, which differs between CPUs; canonicalised, it does not.
 //! - **Relaxed SIMD off** (its results may differ by CPU), **threads off**.
-//! - **Bounded memory** ([`ENGINE_MEMORY_LIMIT`]): growing past it fails inside the engine, which
-//!   then traps: the same trap on every machine, because the limit is a constant, not a property
-//!   of the host.
+//! - **Bounded memory** ([`ENGINE_MEMORY_LIMIT`]): a grow past it is refused, the engine's
+//!   allocator fails and the engine traps, which becomes [`EngineError::MemoryLimitExceeded`]: the
+//!   same on every machine, because the limit is a constant and the allocation sequence is the
+//!   blob's own.
 //!
 //! Failures of the model or its inputs are [`EngineError`]s (deterministic: they may go on chain).
-//! Failures of this host ([`HostError`]: the blob does not compile, lacks an export) say nothing
-//! about the model and must abort the block import rather than become a result.
+//! Failures of this host ([`HostError`]: the blob does not compile, lacks an export, the machine
+//! has no memory left) say nothing about the model and must abort the block import rather than
+//! become a result.
+//!
+//! Every call into the engine runs on a thread of its own with [`ENGINE_THREAD_STACK`] of stack,
+//! so the native stack wasmtime checks against ([`ENGINE_WASM_STACK`]) is always there, whichever
+//! thread asked.
 
 use std::{string::String, vec::Vec};
 
 use codec::{Decode, Encode};
 use wasmtime::{
-	Config, Engine as WasmEngine, Instance, Memory, Module, OptLevel, Store, StoreLimits,
-	StoreLimitsBuilder, Strategy, Trap, TypedFunc,
+	Config, Engine as WasmEngine, Instance, Memory, Module, OptLevel, ResourceLimiter, Store,
+	Strategy, Trap, TypedFunc,
 };
 
-use crate::{engine::EngineError, tensor::Tensor};
+use crate::{
+	analysis::{Analysis, ENGINE_MEMORY_LIMIT},
+	engine::EngineError,
+	tensor::Tensor,
+};
 
-/// The most linear memory one engine call may use: 1 GiB. It bounds what a hostile model can make
-/// a validator allocate, leaves room for ResNet-50-class models (100 MB of weights, a few hundred
-/// MB of activations), and is far inside the 4 GiB a 32-bit Wasm instance can address.
-pub const ENGINE_MEMORY_LIMIT: usize = 1 << 30;
+/// Native stack wasmtime lets the engine's code use: 4 MiB, eight times wasmtime's default.
+/// tract's graph passes recurse over the graph; the node limit keeps them far from this.
+pub const ENGINE_WASM_STACK: usize = 4 << 20;
+
+/// Stack of the thread that runs engine calls: the Wasm stack plus room for wasmtime and the host.
+pub const ENGINE_THREAD_STACK: usize = ENGINE_WASM_STACK + (4 << 20);
 
 /// A failure of the host running the engine, not of the model: never a chain result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,19 +65,67 @@ pub fn deterministic_config() -> Config {
 		.wasm_relaxed_simd(false)
 		// Should relaxed SIMD ever be enabled, this makes it deterministic; it is not enabled.
 		.relaxed_simd_deterministic(true)
-		.wasm_threads(false);
+		.wasm_threads(false)
+		.max_wasm_stack(ENGINE_WASM_STACK);
 	config
 }
 
-/// The engine blob, compiled once, ready to run models.
+/// Runs `work` on a thread with [`ENGINE_THREAD_STACK`] of stack and waits for it.
+fn on_engine_thread<R: Send>(
+	work: impl FnOnce() -> Result<R, HostError> + Send,
+) -> Result<R, HostError> {
+	std::thread::scope(|scope| {
+		std::thread::Builder::new()
+			.name("verinfer-engine".into())
+			.stack_size(ENGINE_THREAD_STACK)
+			.spawn_scoped(scope, work)
+			.map_err(|e| HostError(format!("spawn the engine thread: {e}")))?
+			.join()
+			.map_err(|_| HostError("the engine thread panicked".into()))?
+	})
+}
+
+/// The engine blob, compiled once, ready to analyse and run models.
 pub struct Engine {
 	engine: WasmEngine,
 	module: Module,
 }
 
-/// Per-call state of an engine instance.
+/// What a call into an engine instance may observe about its memory.
+#[derive(Default)]
 struct CallState {
-	limits: StoreLimits,
+	/// A grow past [`ENGINE_MEMORY_LIMIT`] was refused.
+	limit_hit: bool,
+	/// The host could not provide memory within the limit.
+	host_failure: Option<String>,
+}
+
+impl ResourceLimiter for CallState {
+	fn memory_growing(
+		&mut self,
+		_current: usize,
+		desired: usize,
+		_maximum: Option<usize>,
+	) -> wasmtime::Result<bool> {
+		let allowed = desired as u64 <= ENGINE_MEMORY_LIMIT;
+		self.limit_hit |= !allowed;
+		Ok(allowed)
+	}
+
+	fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+		self.host_failure = Some(format!("{error:#}"));
+		Ok(())
+	}
+
+	fn table_growing(
+		&mut self,
+		_current: usize,
+		desired: usize,
+		_maximum: Option<usize>,
+	) -> wasmtime::Result<bool> {
+		// The blob's function table is static; it never needs to grow.
+		Ok(desired <= 1 << 16)
+	}
 }
 
 impl Engine {
@@ -81,77 +141,224 @@ impl Engine {
 				import.name()
 			)));
 		}
+		for export in ["memory", "verinfer_alloc", "verinfer_free", "verinfer_analyse"] {
+			if module.get_export(export).is_none() {
+				return Err(HostError(format!("the engine blob does not export `{export}`")));
+			}
+		}
 		Ok(Engine { engine, module })
 	}
 
-	/// Runs the ONNX `model` on `inputs` in a fresh engine instance.
+	/// Analyses `model` for the `declared` input shapes (one per input, `None` keeps the model's;
+	/// empty keeps all) in a fresh engine instance.
+	pub fn analyse(
+		&self,
+		model: &[u8],
+		declared: &[Option<Vec<u32>>],
+	) -> Result<Result<Analysis, EngineError>, HostError> {
+		on_engine_thread(|| {
+			let mut instance = EngineInstance::new(self)?;
+			instance.call_decoded("verinfer_analyse", &[model, &declared.encode()])
+		})
+	}
+
+	/// Loads `model` for the `declared` input shapes into a fresh engine instance that keeps it
+	/// for [`LoadedModel::run`]. A refused model is `Err(EngineError::Refused(_))`.
+	pub fn load(
+		&self,
+		model: &[u8],
+		declared: &[Option<Vec<u32>>],
+	) -> Result<Result<LoadedModel, EngineError>, HostError> {
+		on_engine_thread(|| {
+			let mut instance = EngineInstance::new(self)?;
+			let analysis = instance.call_decoded("verinfer_load", &[model, &declared.encode()])?;
+			Ok(analysis.map(|analysis| LoadedModel { instance, analysis }))
+		})
+	}
+
+	/// Runs `model` once on `inputs`, with the inputs' shapes as the declared ones: what a client
+	/// tool does with a file. The chain loads with the shapes registered for the model instead.
 	pub fn run(
 		&self,
 		model: &[u8],
 		inputs: &[Tensor],
 	) -> Result<Result<Vec<Tensor>, EngineError>, HostError> {
-		let limits =
-			StoreLimitsBuilder::new().memory_size(ENGINE_MEMORY_LIMIT).instances(1).build();
-		let mut store = Store::new(&self.engine, CallState { limits });
-		store.limiter(|state| &mut state.limits);
-		let instance = Instance::new(&mut store, &self.module, &[])
+		let declared: Vec<Option<Vec<u32>>> =
+			inputs.iter().map(|tensor| Some(tensor.shape.clone())).collect();
+		match self.load(model, &declared)? {
+			Ok(mut loaded) => loaded.run(inputs),
+			Err(error) => Ok(Err(error)),
+		}
+	}
+}
+
+/// A model loaded into an engine instance of its own, ready to run again and again.
+pub struct LoadedModel {
+	instance: EngineInstance,
+	analysis: Analysis,
+}
+
+impl LoadedModel {
+	/// The analysis the engine made while loading.
+	pub fn analysis(&self) -> &Analysis {
+		&self.analysis
+	}
+
+	/// Bytes of linear memory the instance holds.
+	pub fn memory_bytes(&self) -> usize {
+		self.instance.memory.data_size(&self.instance.store)
+	}
+
+	/// Whether a call trapped in this instance. Its Rust state may then be inconsistent (a trap
+	/// does not unwind): it must not be used again.
+	pub fn is_poisoned(&self) -> bool {
+		self.instance.poisoned
+	}
+
+	/// Runs the loaded model on `inputs`, which must match its input specs.
+	pub fn run(
+		&mut self,
+		inputs: &[Tensor],
+	) -> Result<Result<Vec<Tensor>, EngineError>, HostError> {
+		let inputs = inputs.encode();
+		let instance = &mut self.instance;
+		on_engine_thread(move || instance.call_decoded("verinfer_run", &[&inputs]))
+	}
+}
+
+/// One instance of the engine blob and its exports.
+struct EngineInstance {
+	store: Store<CallState>,
+	instance: Instance,
+	memory: Memory,
+	alloc: TypedFunc<u32, u32>,
+	free: TypedFunc<(u32, u32), ()>,
+	poisoned: bool,
+}
+
+impl EngineInstance {
+	fn new(engine: &Engine) -> Result<EngineInstance, HostError> {
+		let mut store = Store::new(&engine.engine, CallState::default());
+		store.limiter(|state| state);
+		let instance = Instance::new(&mut store, &engine.module, &[])
 			.map_err(host_err("instantiate the engine"))?;
 		// Kernels register themselves from constructors (tract uses `inventory`); run them once.
 		if let Ok(ctors) = instance.get_typed_func::<(), ()>(&mut store, "__wasm_call_ctors") {
-			if let Err(error) = ctors.call(&mut store, ()) {
-				return trapped(error);
-			}
+			ctors.call(&mut store, ()).map_err(host_err("run the engine's constructors"))?;
 		}
 		let memory = instance
 			.get_memory(&mut store, "memory")
 			.ok_or_else(|| HostError("the engine blob exports no memory".into()))?;
-		let alloc: TypedFunc<u32, u32> = instance
+		let alloc = instance
 			.get_typed_func(&mut store, "verinfer_alloc")
 			.map_err(host_err("find verinfer_alloc"))?;
-		let run: TypedFunc<(u32, u32, u32, u32), u64> = instance
-			.get_typed_func(&mut store, "verinfer_run")
-			.map_err(host_err("find verinfer_run"))?;
+		let free = instance
+			.get_typed_func(&mut store, "verinfer_free")
+			.map_err(host_err("find verinfer_free"))?;
+		Ok(EngineInstance { store, instance, memory, alloc, free, poisoned: false })
+	}
 
-		let inputs = inputs.to_vec().encode();
-		let place =
-			|store: &mut Store<CallState>, bytes: &[u8]| -> Result<(u32, u32), wasmtime::Error> {
-				let len = u32::try_from(bytes.len())
-					.map_err(|_| wasmtime::Error::msg("buffer above 4 GiB"))?;
-				let ptr = alloc.call(&mut *store, len)?;
-				memory.write(&mut *store, ptr as usize, bytes)?;
-				Ok((ptr, len))
-			};
-		let placed = place(&mut store, model).and_then(|m| Ok((m, place(&mut store, &inputs)?)));
-		let ((model_ptr, model_len), (inputs_ptr, inputs_len)) = match placed {
-			Ok(placed) => placed,
-			Err(error) => return trapped(error),
+	/// Calls export `name` with `args` written into the instance (the export takes ownership of
+	/// them) and decodes its result as `Result<T, EngineError>`.
+	fn call_decoded<T: Decode>(
+		&mut self,
+		name: &str,
+		args: &[&[u8]],
+	) -> Result<Result<T, EngineError>, HostError> {
+		if self.poisoned {
+			return Err(HostError("the engine instance trapped before".into()));
+		}
+		let mut raw = Vec::with_capacity(args.len() * 2);
+		for arg in args {
+			match self.place(arg) {
+				Ok((ptr, len)) => raw.extend([ptr, len]),
+				Err(error) => return self.trapped(error),
+			}
+		}
+		let called = match raw[..] {
+			[a, b] => self
+				.instance
+				.get_typed_func::<(u32, u32), u64>(&mut self.store, name)
+				.and_then(|f| f.call(&mut self.store, (a, b))),
+			[a, b, c, d] => self
+				.instance
+				.get_typed_func::<(u32, u32, u32, u32), u64>(&mut self.store, name)
+				.and_then(|f| f.call(&mut self.store, (a, b, c, d))),
+			_ => return Err(HostError(format!("no engine export takes {} buffers", args.len()))),
 		};
-		let packed = match run.call(&mut store, (model_ptr, model_len, inputs_ptr, inputs_len)) {
+		let packed = match called {
 			Ok(packed) => packed,
-			Err(error) => return trapped(error),
+			Err(error) => return self.trapped(error),
 		};
-		let output = read(&memory, &store, packed)?;
-		<Result<Vec<Tensor>, EngineError>>::decode(&mut &output[..])
-			.map_err(|_| HostError("the engine returned an undecodable result".into()))
+		let bytes = self.take_result(packed)?;
+		<Result<T, EngineError>>::decode(&mut &bytes[..])
+			.map_err(|_| HostError(format!("{name} returned an undecodable result")))
+	}
+
+	/// Writes `bytes` into a buffer the engine allocates.
+	fn place(&mut self, bytes: &[u8]) -> Result<(u32, u32), wasmtime::Error> {
+		let len =
+			u32::try_from(bytes.len()).map_err(|_| wasmtime::Error::msg("buffer above 4 GiB"))?;
+		let ptr = self.alloc.call(&mut self.store, len)?;
+		self.memory.write(&mut self.store, ptr as usize, bytes)?;
+		Ok((ptr, len))
+	}
+
+	/// Copies out and frees the result at `(ptr << 32) | len`.
+	fn take_result(&mut self, packed: u64) -> Result<Vec<u8>, HostError> {
+		let (ptr, len) = ((packed >> 32) as u32, packed as u32);
+		let bytes = self
+			.memory
+			.data(&self.store)
+			.get(ptr as usize..ptr as usize + len as usize)
+			.map(<[u8]>::to_vec)
+			.ok_or_else(|| HostError("the engine returned a result outside its memory".into()))?;
+		self.free.call(&mut self.store, (ptr, len)).map_err(host_err("free a result"))?;
+		Ok(bytes)
+	}
+
+	/// Turns a failed call into its deterministic [`EngineError`], or a [`HostError`] when the
+	/// failure is the host's. The instance is poisoned either way.
+	fn trapped<T>(&mut self, error: wasmtime::Error) -> Result<Result<T, EngineError>, HostError> {
+		self.poisoned = true;
+		if let Some(failure) = self.store.data_mut().host_failure.take() {
+			return Err(HostError(format!("the host could not provide engine memory: {failure}")));
+		}
+		let Some(trap) = error.downcast_ref::<Trap>() else {
+			return Err(HostError(format!("engine call failed: {error:#}")));
+		};
+		if self.store.data().limit_hit {
+			return Ok(Err(EngineError::MemoryLimitExceeded { limit: ENGINE_MEMORY_LIMIT }));
+		}
+		let panic_message = self
+			.instance
+			.get_typed_func::<(), u64>(&mut self.store, "verinfer_panic_message")
+			.and_then(|f| f.call(&mut self.store, ()))
+			.ok()
+			.and_then(|packed| self.take_result(packed).ok())
+			.and_then(|bytes| Vec::<u8>::decode(&mut &bytes[..]).ok())
+			.filter(|message| !message.is_empty());
+		Ok(Err(match panic_message {
+			Some(message) => EngineError::Panicked(message),
+			None => EngineError::Trapped(trap_code(trap).as_bytes().to_vec()),
+		}))
 	}
 }
 
-/// The result bytes at `(ptr << 32) | len` in the engine's memory.
-fn read(memory: &Memory, store: &Store<CallState>, packed: u64) -> Result<Vec<u8>, HostError> {
-	let (ptr, len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
-	memory
-		.data(store)
-		.get(ptr..ptr.saturating_add(len))
-		.map(<[u8]>::to_vec)
-		.ok_or_else(|| HostError("the engine returned a result outside its memory".into()))
-}
-
-/// A trap inside the engine is the model's doing (a panic in tract, memory exhausted): a
-/// deterministic [`EngineError::Trapped`] carrying only the trap code, which is the same on every
-/// machine. Any other error is the host's.
-fn trapped<T>(error: wasmtime::Error) -> Result<Result<T, EngineError>, HostError> {
-	match error.downcast_ref::<Trap>() {
-		Some(trap) => Ok(Err(EngineError::Trapped(trap.to_string().into_bytes()))),
-		None => Err(HostError(format!("engine call failed: {error:#}"))),
+/// A trap's name as the chain records it: fixed here, not wasmtime's wording, which may change
+/// between versions while the chain's results may not.
+fn trap_code(trap: &Trap) -> &'static str {
+	match trap {
+		Trap::StackOverflow => "stack overflow",
+		Trap::MemoryOutOfBounds => "memory out of bounds",
+		Trap::HeapMisaligned => "misaligned access",
+		Trap::TableOutOfBounds => "table out of bounds",
+		Trap::IndirectCallToNull => "indirect call to null",
+		Trap::BadSignature => "bad signature",
+		Trap::IntegerOverflow => "integer overflow",
+		Trap::IntegerDivisionByZero => "integer division by zero",
+		Trap::BadConversionToInteger => "bad conversion to integer",
+		Trap::UnreachableCodeReached => "unreachable",
+		_ => "other trap",
 	}
 }

@@ -1,23 +1,33 @@
 //! # Verinfer inference precompile
 //!
-//! What the runtime, the inference engine and the node share about inference, and (in later steps)
-//! the host functions that run the engine during block execution.
+//! How the chain runs ONNX models: the host functions the runtime calls during block execution,
+//! the node side that runs the engine blob for them, and the types the runtime, the engine and the
+//! node share.
 //!
 //! - [`tensor`]: the SCALE [`Tensor`](tensor::Tensor) every input and output travels as: a dtype, a
 //!   shape and little-endian row-major bytes. `no_std`, so the runtime stores and checks tensors
 //!   without knowing any file format.
 //! - [`tensor_io`] (`std`): the file formats client tools accept: JSON and NumPy `.npy`.
+//! - [`analysis`]: what the engine says about a model before running it, and the limits.
 //! - [`engine`]: the deterministic errors the engine blob returns.
 //! - [`host`] (`std`): runs the engine blob (`verinfer-engine`, built to Wasm by this crate's build
 //!   script) in wasmtime with deterministic settings.
+//! - [`cache`] (`std`): the node's compiled engines and loaded models.
+//! - [`interface`]: the `#[runtime_interface]` host functions (`inference::analyse`,
+//!   `inference::run`) and the [`interface::InferenceCacheExt`] extension that gives them the cache.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+pub mod analysis;
+#[cfg(feature = "std")]
+pub mod cache;
 pub mod engine;
 #[cfg(feature = "std")]
 pub mod host;
+#[cfg(feature = "interface")]
+pub mod interface;
 pub mod tensor;
 #[cfg(feature = "std")]
 pub mod tensor_io;

@@ -1,0 +1,234 @@
+//! The node's inference caches: compiled engine modules and loaded models, shared by every block
+//! execution through an `Arc` (see [`crate::interface::InferenceCacheExt`]).
+//!
+//! - **Engines** by the SHA-256 of their blob. Compiling the blob takes seconds; it happens once
+//!   per engine per process.
+//! - **Loaded models** by (engine, model, declared input shapes): an engine instance that parsed
+//!   and optimised the model and now only runs it. An instance is checked out for a call and
+//!   checked back in after, so concurrent calls never share one (each loads its own when none is
+//!   idle); the least recently used idle instances go when there are more than
+//!   [`MAX_IDLE_MODELS`] or they hold more than [`MAX_IDLE_MEMORY`].
+//!
+//! **A hit gives the same bytes as a miss.** Both run the same blob on the same model with the
+//! same inputs; the engine is a pure function of them. The one thing a reused instance has that
+//! a fresh one has not is its allocator's history, which could only matter if memory ran out:
+//! so a call that traps in a reused instance is thrown away and made again in a fresh one, whose
+//! outcome is the result. Hits never read the model from state: the content is named by its
+//! SHA-256 ([`StoredBytes::sha256`]), which a miss verifies.
+
+use std::{
+	collections::BTreeMap,
+	sync::{
+		atomic::{AtomicU64, Ordering},
+		Arc, Mutex, MutexGuard, OnceLock,
+	},
+	vec::Vec,
+};
+
+use codec::Encode;
+use sha2::{Digest, Sha256};
+
+use crate::{
+	analysis::Analysis,
+	host::{Engine, HostError, LoadedModel},
+	interface::{InferenceError, StoredBytes},
+	tensor::Tensor,
+};
+
+/// Idle loaded models kept at most: 16. A validator serves a working set of models; beyond it,
+/// a miss costs one load (parse and optimise), not a wrong result.
+pub const MAX_IDLE_MODELS: usize = 16;
+
+/// Linear memory idle loaded models may hold together: 4 GiB. Each holds its weights and
+/// tract's plan, at most [`ENGINE_MEMORY_LIMIT`](crate::analysis::ENGINE_MEMORY_LIMIT).
+pub const MAX_IDLE_MEMORY: usize = 4 << 30;
+
+/// Reads the storage value at a key.
+pub type ReadStorage<'a> = dyn FnMut(&[u8]) -> Option<Vec<u8>> + 'a;
+
+/// How a call went: the chain's result, or a failure of this host.
+pub type Outcome<T> = Result<Result<T, InferenceError>, HostError>;
+
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ModelKey {
+	engine: [u8; 32],
+	model: [u8; 32],
+	declared: Vec<u8>,
+}
+
+struct Idle {
+	key: ModelKey,
+	model: LoadedModel,
+	last_used: u64,
+}
+
+/// Counters of cache use since the node started.
+#[derive(Default, Debug)]
+pub struct CacheStats {
+	pub engine_compiles: AtomicU64,
+	pub model_hits: AtomicU64,
+	pub model_misses: AtomicU64,
+	/// Calls that trapped in a reused instance and were made again in a fresh one.
+	pub retried_cold: AtomicU64,
+}
+
+/// Compiled engines and loaded models; see the module documentation.
+#[derive(Default)]
+pub struct InferenceCache {
+	engines: Mutex<BTreeMap<[u8; 32], Arc<Engine>>>,
+	idle: Mutex<Vec<Idle>>,
+	clock: AtomicU64,
+	pub stats: CacheStats,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+	// A panic while holding the lock leaves maps that are still consistent (every update is a
+	// single insert or remove): keep using them.
+	mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl InferenceCache {
+	/// The process-wide cache, for executions that were given none (tools, tests).
+	pub fn global() -> Arc<InferenceCache> {
+		static GLOBAL: OnceLock<Arc<InferenceCache>> = OnceLock::new();
+		GLOBAL.get_or_init(Default::default).clone()
+	}
+
+	/// Adds an engine compiled beforehand (at node start, say) for the blob of SHA-256 `sha256`.
+	pub fn insert_engine(&self, sha256: [u8; 32], engine: Arc<Engine>) {
+		lock(&self.engines).insert(sha256, engine);
+	}
+
+	/// The engine whose blob is `blob`, compiled once.
+	pub fn engine(&self, blob: &StoredBytes, read: &mut ReadStorage) -> Outcome<Arc<Engine>> {
+		let mut engines = lock(&self.engines);
+		if let Some(engine) = engines.get(&blob.sha256) {
+			return Ok(Ok(engine.clone()));
+		}
+		let bytes = match fetch(blob, read) {
+			Ok(bytes) => bytes,
+			Err(error) => return Ok(Err(error)),
+		};
+		let engine = Arc::new(Engine::new(&bytes)?);
+		self.stats.engine_compiles.fetch_add(1, Ordering::Relaxed);
+		engines.insert(blob.sha256, engine.clone());
+		Ok(Ok(engine))
+	}
+
+	/// Analyses the stored model with the stored engine.
+	pub fn analyse(
+		&self,
+		engine: &StoredBytes,
+		model: &StoredBytes,
+		declared: &[Option<Vec<u32>>],
+		read: &mut ReadStorage,
+	) -> Outcome<Analysis> {
+		let (engine, bytes) = match self.engine_and_model(engine, model, read)? {
+			Ok(found) => found,
+			Err(error) => return Ok(Err(error)),
+		};
+		Ok(engine.analyse(&bytes, declared)?.map_err(InferenceError::Engine))
+	}
+
+	/// Runs the stored model with the stored engine on `inputs`, from a loaded instance when one
+	/// is idle.
+	pub fn run(
+		&self,
+		engine: &StoredBytes,
+		model: &StoredBytes,
+		declared: &[Option<Vec<u32>>],
+		inputs: &[Tensor],
+		read: &mut ReadStorage,
+	) -> Outcome<Vec<Tensor>> {
+		let key =
+			ModelKey { engine: engine.sha256, model: model.sha256, declared: declared.encode() };
+		if let Some(mut loaded) = self.check_out(&key) {
+			let result = loaded.run(inputs)?;
+			if !loaded.is_poisoned() {
+				self.stats.model_hits.fetch_add(1, Ordering::Relaxed);
+				self.check_in(key, loaded);
+				return Ok(result.map_err(InferenceError::Engine));
+			}
+			// Trapped in a reused instance: the fresh instance's outcome is the result.
+			self.stats.retried_cold.fetch_add(1, Ordering::Relaxed);
+		}
+		self.stats.model_misses.fetch_add(1, Ordering::Relaxed);
+		let (engine, bytes) = match self.engine_and_model(engine, model, read)? {
+			Ok(found) => found,
+			Err(error) => return Ok(Err(error)),
+		};
+		let mut loaded = match engine.load(&bytes, declared)? {
+			Ok(loaded) => loaded,
+			Err(error) => return Ok(Err(InferenceError::Engine(error))),
+		};
+		drop(bytes);
+		let result = loaded.run(inputs)?;
+		if !loaded.is_poisoned() {
+			self.check_in(key, loaded);
+		}
+		Ok(result.map_err(InferenceError::Engine))
+	}
+
+	/// The compiled engine and the model's bytes.
+	fn engine_and_model(
+		&self,
+		engine: &StoredBytes,
+		model: &StoredBytes,
+		read: &mut ReadStorage,
+	) -> Outcome<(Arc<Engine>, Vec<u8>)> {
+		Ok(self.engine(engine, read)?.and_then(|engine| Ok((engine, fetch(model, read)?))))
+	}
+
+	/// Idle loaded models held now.
+	pub fn idle_models(&self) -> usize {
+		lock(&self.idle).len()
+	}
+
+	fn check_out(&self, key: &ModelKey) -> Option<LoadedModel> {
+		let mut idle = lock(&self.idle);
+		let index = idle
+			.iter()
+			.enumerate()
+			.filter(|(_, entry)| &entry.key == key)
+			.max_by_key(|(_, entry)| entry.last_used)
+			.map(|(index, _)| index)?;
+		Some(idle.swap_remove(index).model)
+	}
+
+	fn check_in(&self, key: ModelKey, model: LoadedModel) {
+		let last_used = self.clock.fetch_add(1, Ordering::Relaxed);
+		let mut idle = lock(&self.idle);
+		idle.push(Idle { key, model, last_used });
+		loop {
+			let memory: usize = idle.iter().map(|entry| entry.model.memory_bytes()).sum();
+			if idle.len() <= MAX_IDLE_MODELS && (memory <= MAX_IDLE_MEMORY || idle.len() == 1) {
+				break;
+			}
+			let oldest = idle
+				.iter()
+				.enumerate()
+				.min_by_key(|(_, entry)| entry.last_used)
+				.map(|(index, _)| index)
+				.unwrap_or(0);
+			idle.swap_remove(oldest);
+		}
+	}
+}
+
+/// The bytes `stored` names, read from state and checked against their SHA-256.
+pub fn fetch(stored: &StoredBytes, read: &mut ReadStorage) -> Result<Vec<u8>, InferenceError> {
+	let mut bytes = Vec::new();
+	for (index, key) in stored.keys.iter().enumerate() {
+		let value = read(key).ok_or(InferenceError::MissingBytes { key: index as u32 })?;
+		bytes.extend_from_slice(&value);
+	}
+	if Sha256::digest(&bytes)[..] != stored.sha256[..] {
+		return Err(InferenceError::HashMismatch);
+	}
+	Ok(bytes)
+}
+
+/// The SHA-256 of `bytes`: model ids and engine ids.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+	Sha256::digest(bytes).into()
+}

@@ -1,0 +1,114 @@
+//! The inference host functions: how the runtime asks the node to analyse or run a model.
+//!
+//! The runtime names the engine blob and the model by where their bytes are in state and by their
+//! SHA-256 ([`StoredBytes`]); the node reads them itself, so a model never travels through the
+//! runtime's heap, and a cached model is not read at all. Inputs and outputs are
+//! [`Tensor`]s. Everything the runtime gets back is deterministic: a result, or an
+//! [`InferenceError`] that is the same on every validator. A failure of the node itself (its
+//! machine cannot compile the engine or provide memory) is not a result: the host function
+//! panics, which fails the block's execution on this node only, as any host failure does.
+//!
+//! The node shares its [`InferenceCache`](crate::cache::InferenceCache) with every execution
+//! through the [`InferenceCacheExt`] extension; an execution without it uses the process-wide
+//! cache.
+//!
+//! Once a runtime uses a version of these functions, nodes keep it forever (old blocks must still
+//! import): a change of interface is a new version, a change of numerics is a new engine blob.
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode};
+use scale_info::TypeInfo;
+#[cfg(feature = "std")]
+use sp_externalities::ExternalitiesExt;
+use sp_runtime_interface::{
+	pass_by::{AllocateAndReturnByCodec, PassFatPointerAndDecode},
+	runtime_interface,
+};
+
+use crate::{analysis::Analysis, engine::EngineError, tensor::Tensor};
+
+/// Bytes kept in state: the values at `keys`, concatenated, whose SHA-256 is `sha256`.
+///
+/// The runtime guarantees the hash (it checks it when the bytes are written); the node checks it
+/// again whenever it reads them.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct StoredBytes {
+	pub sha256: [u8; 32],
+	pub keys: Vec<Vec<u8>>,
+}
+
+/// Why an inference host function produced no result. Deterministic: may be stored on chain.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum InferenceError {
+	/// The engine's verdict: malformed or refused model, mismatched inputs, a failure inside.
+	Engine(EngineError),
+	/// The storage key at this index of [`StoredBytes::keys`] holds no value.
+	MissingBytes { key: u32 },
+	/// The bytes in state do not have the SHA-256 they were named by.
+	HashMismatch,
+}
+
+impl core::fmt::Display for InferenceError {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			InferenceError::Engine(error) => error.fmt(f),
+			InferenceError::MissingBytes { key } => write!(f, "stored bytes missing at key {key}"),
+			InferenceError::HashMismatch => write!(f, "stored bytes do not match their SHA-256"),
+		}
+	}
+}
+
+#[cfg(feature = "std")]
+sp_externalities::decl_extension! {
+	/// The node's inference cache, handed to every block execution.
+	pub struct InferenceCacheExt(std::sync::Arc<crate::cache::InferenceCache>);
+}
+
+/// Runs `call` with the execution's cache and a reader of its state; a host failure panics (see
+/// the module documentation).
+#[cfg(feature = "std")]
+fn with_cache<T>(
+	mut ext: &mut dyn sp_externalities::Externalities,
+	call: impl FnOnce(
+		&crate::cache::InferenceCache,
+		&mut crate::cache::ReadStorage,
+	) -> crate::cache::Outcome<T>,
+) -> Result<T, InferenceError> {
+	let cache = ext
+		.extension::<InferenceCacheExt>()
+		.map(|cache| cache.0.clone())
+		.unwrap_or_else(crate::cache::InferenceCache::global);
+	let mut read = |key: &[u8]| ext.storage(key);
+	match call(&cache, &mut read) {
+		Ok(result) => result,
+		Err(host_failure) => panic!("{host_failure}"),
+	}
+}
+
+/// The inference host functions.
+#[runtime_interface]
+pub trait Inference {
+	/// Analyses the model `model` with the engine `engine` for the `declared` input shapes (one
+	/// per input, `None` keeping the model's; empty keeps all): specs, operators, cost, and the
+	/// reasons the chain would refuse it.
+	fn analyse(
+		&mut self,
+		engine: PassFatPointerAndDecode<StoredBytes>,
+		model: PassFatPointerAndDecode<StoredBytes>,
+		declared: PassFatPointerAndDecode<Vec<Option<Vec<u32>>>>,
+	) -> AllocateAndReturnByCodec<Result<Analysis, InferenceError>> {
+		with_cache(*self, |cache, read| cache.analyse(&engine, &model, &declared, read))
+	}
+
+	/// Runs the model `model` with the engine `engine`, loaded for the `declared` input shapes,
+	/// on `inputs`.
+	fn run(
+		&mut self,
+		engine: PassFatPointerAndDecode<StoredBytes>,
+		model: PassFatPointerAndDecode<StoredBytes>,
+		declared: PassFatPointerAndDecode<Vec<Option<Vec<u32>>>>,
+		inputs: PassFatPointerAndDecode<Vec<Tensor>>,
+	) -> AllocateAndReturnByCodec<Result<Vec<Tensor>, InferenceError>> {
+		with_cache(*self, |cache, read| cache.run(&engine, &model, &declared, &inputs, read))
+	}
+}

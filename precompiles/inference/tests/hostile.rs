@@ -1,0 +1,138 @@
+//! Hostile and malformed models and inputs: each gets a clear, typed error from the engine, and
+//! neither the engine host nor the test process goes down.
+
+mod common;
+
+use common::{corpus, engine, npy, read};
+use verinfer_precompile::{
+	analysis::{Refusal, MAX_INTERMEDIATE_BYTES, MAX_NODES},
+	engine::EngineError,
+	DType, Tensor,
+};
+
+fn refusals(dir: &str, file: &str) -> Vec<Refusal> {
+	let analysis = engine().analyse(&read(dir, file), &[]).unwrap().unwrap();
+	assert!(!analysis.is_accepted(), "{file} was accepted");
+	// Loading refuses for the same reasons.
+	match engine().load(&read(dir, file), &[]).unwrap() {
+		Err(EngineError::Refused(reasons)) => assert_eq!(reasons, analysis.refusals),
+		Err(other) => panic!("{file}: load failed differently: {other}"),
+		Ok(_) => panic!("{file}: load accepted a refused model"),
+	}
+	analysis.refusals
+}
+
+fn mlp() -> Vec<u8> {
+	read("models", "mlp.onnx")
+}
+
+#[test]
+fn garbage_bytes_are_not_a_model() {
+	let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+	let error = engine().analyse(&garbage, &[]).unwrap().unwrap_err();
+	assert!(matches!(error, EngineError::MalformedModel(_)), "{error}");
+}
+
+#[test]
+fn an_empty_file_is_not_a_model() {
+	let error = engine().analyse(&[], &[]).unwrap().unwrap_err();
+	assert_eq!(error, EngineError::MalformedModel(b"the model has no graph".to_vec()));
+}
+
+#[test]
+fn every_truncation_of_a_model_is_refused_cleanly() {
+	let model = mlp();
+	for len in (0..model.len()).step_by(7) {
+		match engine().run(&model[..len], &[npy("models", "mlp.input0.npy")]).unwrap() {
+			Err(EngineError::MalformedModel(_)) | Err(EngineError::Refused(_)) => {},
+			other => panic!("truncated to {len} bytes: {other:?}"),
+		}
+	}
+}
+
+#[test]
+fn a_graph_of_ten_thousand_nodes_is_refused_by_the_node_limit() {
+	let found = refusals("hostile", "many_nodes.onnx");
+	assert_eq!(found, vec![Refusal::TooManyNodes { nodes: 10_000, limit: MAX_NODES }]);
+}
+
+#[test]
+fn huge_declared_dimensions_are_refused_before_anything_is_allocated() {
+	let found = refusals("hostile", "huge_dims.onnx");
+	let bytes = 4 * 2_147_483_647u64 * 2_147_483_647;
+	assert_eq!(
+		found,
+		vec![Refusal::IntermediatesTooLarge { bytes, limit: MAX_INTERMEDIATE_BYTES }]
+	);
+}
+
+#[test]
+fn a_model_whose_intermediates_exceed_the_limit_is_refused() {
+	let found = refusals("hostile", "memory_bomb.onnx");
+	assert!(
+		matches!(found[..], [Refusal::IntermediatesTooLarge { bytes, limit }]
+			if bytes > limit && limit == MAX_INTERMEDIATE_BYTES),
+		"{found:?}"
+	);
+}
+
+#[test]
+fn random_operators_are_refused_by_name() {
+	let found = refusals("hostile", "random_normal.onnx");
+	assert_eq!(found, vec![Refusal::OperatorNotAllowed(b"RandomNormal".to_vec())]);
+}
+
+#[test]
+fn loops_are_refused_by_name() {
+	let found = refusals("hostile", "loop.onnx");
+	assert!(found.contains(&Refusal::OperatorNotAllowed(b"Loop".to_vec())), "{found:?}");
+}
+
+#[test]
+fn operators_of_other_domains_are_refused_with_their_domain() {
+	let found = refusals("hostile", "unknown_domain.onnx");
+	assert_eq!(found, vec![Refusal::OperatorNotAllowed(b"com.microsoft:FusedGemm".to_vec())]);
+}
+
+#[test]
+fn inputs_of_the_wrong_shape_dtype_or_count_are_refused_with_what_was_expected() {
+	let corpus = corpus();
+	let mlp = corpus.iter().find(|m| m.name == "mlp").unwrap();
+	let mut loaded = engine().load(&mlp.model, &[]).unwrap().unwrap();
+	let input = &mlp.inputs[0];
+
+	let wrong_shape = Tensor { shape: vec![4, 1], ..input.clone() };
+	match loaded.run(&[wrong_shape]).unwrap() {
+		Err(EngineError::InputMismatch { index: 0, expected, got_dtype, got_shape }) => {
+			assert_eq!((expected.dtype, expected.shape), (DType::F32, vec![1, 4]));
+			assert_eq!((got_dtype, got_shape), (DType::F32, vec![4, 1]));
+		},
+		other => panic!("{other:?}"),
+	}
+	let wrong_dtype = Tensor { dtype: DType::I32, ..input.clone() };
+	assert!(matches!(
+		loaded.run(&[wrong_dtype]).unwrap(),
+		Err(EngineError::InputMismatch { got_dtype: DType::I32, .. })
+	));
+	assert_eq!(
+		loaded.run(&[]).unwrap(),
+		Err(EngineError::InputCountMismatch { expected: 1, got: 0 })
+	);
+	let short_data = Tensor { data: vec![0; 15], ..input.clone() };
+	assert!(matches!(
+		loaded.run(&[short_data]).unwrap(),
+		Err(EngineError::InvalidInput { index: 0, .. })
+	));
+	// None of this disturbed the loaded model.
+	assert_eq!(loaded.run(&mlp.inputs).unwrap(), engine().run(&mlp.model, &mlp.inputs).unwrap());
+}
+
+#[test]
+fn a_declared_shape_that_contradicts_the_model_is_refused() {
+	let analysis = engine().analyse(&mlp(), &[Some(vec![2, 4])]).unwrap().unwrap();
+	assert!(
+		matches!(analysis.refusals[..], [Refusal::DeclaredShapeMismatch { input: 0, .. }]),
+		"{:?}",
+		analysis.refusals
+	);
+}

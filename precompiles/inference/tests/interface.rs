@@ -1,0 +1,137 @@
+//! The host functions as the runtime calls them: engine and model read from state by key, the
+//! node's cache handed in as an extension.
+
+mod common;
+
+use std::sync::{atomic::Ordering, Arc};
+
+use common::{corpus, npy, read};
+use sp_io::TestExternalities;
+use verinfer_precompile::{
+	cache::{sha256, InferenceCache},
+	engine::EngineError,
+	interface::{inference, InferenceCacheExt, InferenceError, StoredBytes},
+	ENGINE_BLOB,
+};
+
+/// Puts `bytes` into state in chunks of `chunk` under `prefix ++ index`.
+fn store(ext: &mut TestExternalities, prefix: &[u8], bytes: &[u8], chunk: usize) -> StoredBytes {
+	let keys = bytes
+		.chunks(chunk)
+		.enumerate()
+		.map(|(index, part)| {
+			let key = [prefix, &(index as u32).to_be_bytes()].concat();
+			ext.insert(key.clone(), part.to_vec());
+			key
+		})
+		.collect();
+	StoredBytes { sha256: sha256(bytes), keys }
+}
+
+struct Chain {
+	ext: TestExternalities,
+	engine: StoredBytes,
+	cache: Arc<InferenceCache>,
+}
+
+/// State holding the engine blob, and a cache, either empty or holding the engine compiled once
+/// for all tests (compiling takes seconds).
+fn chain_with(cache: InferenceCache) -> Chain {
+	let mut ext = TestExternalities::default();
+	let engine =
+		store(&mut ext, b"engine", ENGINE_BLOB.expect("the engine blob is built"), 1 << 20);
+	let cache = Arc::new(cache);
+	ext.register_extension(InferenceCacheExt(cache.clone()));
+	Chain { ext, engine, cache }
+}
+
+fn chain() -> Chain {
+	let cache = InferenceCache::default();
+	cache.insert_engine(sha256(ENGINE_BLOB.unwrap()), common::engine());
+	chain_with(cache)
+}
+
+#[test]
+fn a_model_stored_in_chunks_runs_and_a_cache_hit_returns_the_bytes_of_the_miss() {
+	let mut chain = chain_with(InferenceCache::default());
+	for (index, model) in corpus().into_iter().enumerate() {
+		let stored = store(&mut chain.ext, &[b'm', index as u8], &model.model, 4096);
+		let direct = common::engine().run(&model.model, &model.inputs).unwrap().unwrap();
+		let (engine, inputs) = (chain.engine.clone(), model.inputs.clone());
+		let (miss, hit) = chain.ext.execute_with(|| {
+			let miss = inference::run(engine.clone(), stored.clone(), vec![], inputs.clone());
+			let hit = inference::run(engine, stored, vec![], inputs);
+			(miss, hit)
+		});
+		assert_eq!(miss.as_ref(), Ok(&direct), "{}", model.name);
+		assert_eq!(hit, miss, "{}", model.name);
+	}
+	let stats = &chain.cache.stats;
+	let models = corpus().len() as u64;
+	assert_eq!(stats.engine_compiles.load(Ordering::Relaxed), 1);
+	assert_eq!(stats.model_misses.load(Ordering::Relaxed), models);
+	assert_eq!(stats.model_hits.load(Ordering::Relaxed), models);
+}
+
+#[test]
+fn a_cache_hit_does_not_read_the_model_from_state() {
+	let mut chain = chain();
+	let model = read("models", "mlp.onnx");
+	let stored = store(&mut chain.ext, b"mlp", &model, 100);
+	let inputs = vec![npy("models", "mlp.input0.npy")];
+	let engine = chain.engine.clone();
+	let first = chain
+		.ext
+		.execute_with(|| inference::run(engine.clone(), stored.clone(), vec![], inputs.clone()));
+	// The bytes leave state; the loaded model still answers, with the same bytes.
+	for key in &stored.keys {
+		chain.ext.execute_with(|| sp_io::storage::clear(key));
+	}
+	let engine = chain.engine.clone();
+	let second = chain.ext.execute_with(|| inference::run(engine, stored, vec![], inputs));
+	assert!(first.is_ok());
+	assert_eq!(second, first);
+}
+
+#[test]
+fn missing_or_altered_model_bytes_are_deterministic_errors() {
+	let mut chain = chain();
+	let model = read("models", "mlp.onnx");
+	let mut stored = store(&mut chain.ext, b"mlp", &model, 100);
+	let inputs = vec![npy("models", "mlp.input0.npy")];
+	let engine = chain.engine.clone();
+
+	let mut missing = stored.clone();
+	missing.keys.push(b"nowhere".to_vec());
+	let altered = StoredBytes { sha256: sha256(b"other bytes"), ..stored.clone() };
+	stored.keys.truncate(0);
+	let (missing, altered) = chain.ext.execute_with(|| {
+		(
+			inference::run(engine.clone(), missing, vec![], inputs.clone()),
+			inference::analyse(engine, altered, vec![]),
+		)
+	});
+	assert_eq!(missing, Err(InferenceError::MissingBytes { key: (model.len() / 100 + 1) as u32 }));
+	assert_eq!(altered, Err(InferenceError::HashMismatch));
+}
+
+#[test]
+fn analysis_and_refusals_come_through_the_host_function() {
+	let mut chain = chain();
+	let stored = store(&mut chain.ext, b"rand", &read("hostile", "random_normal.onnx"), 1 << 20);
+	let engine = chain.engine.clone();
+	let (analysis, run) = chain.ext.execute_with(|| {
+		(
+			inference::analyse(engine.clone(), stored.clone(), vec![]),
+			inference::run(
+				engine,
+				stored,
+				vec![],
+				vec![npy("hostile", "random_normal.input0.npy")],
+			),
+		)
+	});
+	let analysis = analysis.unwrap();
+	assert!(!analysis.is_accepted());
+	assert_eq!(run, Err(InferenceError::Engine(EngineError::Refused(analysis.refusals))));
+}
