@@ -102,6 +102,11 @@ impl Cli {
 #[derive(Debug, clap::Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once at start-up; boxing buys nothing.
 pub enum Subcommand {
+	/// ONNX models: check one as the chain would at registration, or run one locally with the
+	/// chain's engine.
+	#[command(subcommand)]
+	Model(crate::model::ModelCmd),
+
 	/// Key management: generate, inspect, insert into the keystore.
 	#[command(subcommand)]
 	Key(sc_cli::KeySubcommand),

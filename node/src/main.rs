@@ -10,6 +10,7 @@ mod benchmarking;
 mod chain_spec;
 mod cli;
 mod command;
+mod model;
 mod rpc;
 mod service;
 

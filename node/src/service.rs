@@ -10,6 +10,7 @@ use std::{pin::Pin, sync::Arc, time::Duration};
 
 use futures::{channel::mpsc, Stream, StreamExt};
 use sc_client_api::BlockBackend;
+use sc_client_api::ExecutorProvider;
 use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
 use sc_consensus_grandpa::SharedVoterState;
 use sc_consensus_manual_seal::{
@@ -22,17 +23,38 @@ use sp_consensus_aura::{
 	sr25519::{AuthorityPair as AuraPair, AuthoritySignature as AuraSignature},
 	Slot, SlotDuration,
 };
+use verinfer_precompile::{cache::InferenceCache, interface::InferenceCacheExt};
 use verinfer_runtime::{apis::RuntimeApi, opaque::Block, Hash};
 
 use crate::cli::Consensus;
 
-/// Host functions the runtime may call: Substrate's standard set (plus the benchmarking ones when
-/// the node is built to run benchmarks).
+/// Host functions the runtime may call: Substrate's standard set and the inference precompile
+/// (plus the benchmarking ones when the node is built to run benchmarks).
 #[cfg(not(feature = "runtime-benchmarks"))]
-pub type HostFunctions = sp_io::SubstrateHostFunctions;
-#[cfg(feature = "runtime-benchmarks")]
 pub type HostFunctions =
-	(sp_io::SubstrateHostFunctions, frame_benchmarking::benchmarking::HostFunctions);
+	(sp_io::SubstrateHostFunctions, verinfer_precompile::interface::inference::HostFunctions);
+#[cfg(feature = "runtime-benchmarks")]
+pub type HostFunctions = (
+	sp_io::SubstrateHostFunctions,
+	verinfer_precompile::interface::inference::HostFunctions,
+	frame_benchmarking::benchmarking::HostFunctions,
+);
+
+/// Hands the node's inference cache to every runtime execution: block import and authoring,
+/// runtime API calls, the transaction pool's checks.
+struct InferenceExtensions(Arc<InferenceCache>);
+
+impl sc_client_api::execution_extensions::ExtensionsFactory<Block> for InferenceExtensions {
+	fn extensions_for(
+		&self,
+		_block_hash: Hash,
+		_block_number: verinfer_runtime::BlockNumber,
+	) -> sp_externalities::Extensions {
+		let mut extensions = sp_externalities::Extensions::new();
+		extensions.register(InferenceCacheExt(self.0.clone()));
+		extensions
+	}
+}
 
 pub type FullClient =
 	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
@@ -79,6 +101,10 @@ pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Servi
 			Vec::new(),
 		)?;
 	let client = Arc::new(client);
+	// Compiled engines persist beside the chain's database: a restart loads them in milliseconds.
+	let inference_cache =
+		Arc::new(InferenceCache::with_disk_cache(config.data_path.join("engine-cache")));
+	client.execution_extensions().set_extensions_factory(InferenceExtensions(inference_cache));
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {
 		task_manager.spawn_handle().spawn("telemetry", None, worker.run());

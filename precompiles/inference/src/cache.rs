@@ -18,6 +18,7 @@
 
 use std::{
 	collections::BTreeMap,
+	path::PathBuf,
 	sync::{
 		atomic::{AtomicU64, Ordering},
 		Arc, Mutex, MutexGuard, OnceLock,
@@ -75,6 +76,8 @@ pub struct CacheStats {
 /// Compiled engines and loaded models; see the module documentation.
 #[derive(Default)]
 pub struct InferenceCache {
+	/// Where compiled engines are kept across restarts, if anywhere.
+	disk: Option<PathBuf>,
 	engines: Mutex<BTreeMap<[u8; 32], Arc<Engine>>>,
 	idle: Mutex<Vec<Idle>>,
 	clock: AtomicU64,
@@ -94,6 +97,11 @@ impl InferenceCache {
 		GLOBAL.get_or_init(Default::default).clone()
 	}
 
+	/// A cache that keeps compiled engines in `dir` too (see [`Engine::with_disk_cache`]).
+	pub fn with_disk_cache(dir: PathBuf) -> InferenceCache {
+		InferenceCache { disk: Some(dir), ..Default::default() }
+	}
+
 	/// Adds an engine compiled beforehand (at node start, say) for the blob of SHA-256 `sha256`.
 	pub fn insert_engine(&self, sha256: [u8; 32], engine: Arc<Engine>) {
 		lock(&self.engines).insert(sha256, engine);
@@ -109,7 +117,10 @@ impl InferenceCache {
 			Ok(bytes) => bytes,
 			Err(error) => return Ok(Err(error)),
 		};
-		let engine = Arc::new(Engine::new(&bytes)?);
+		let engine = Arc::new(match &self.disk {
+			Some(dir) => Engine::with_disk_cache(&bytes, dir)?,
+			None => Engine::new(&bytes)?,
+		});
 		self.stats.engine_compiles.fetch_add(1, Ordering::Relaxed);
 		engines.insert(blob.sha256, engine.clone());
 		Ok(Ok(engine))

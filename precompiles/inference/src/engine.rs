@@ -58,9 +58,10 @@ impl core::fmt::Display for EngineError {
 			EngineError::MalformedModel(m) => write!(f, "not a valid ONNX model: {}", text(m)),
 			EngineError::MalformedDeclaredShapes => write!(f, "declared shapes are malformed"),
 			EngineError::Refused(refusals) => {
-				write!(f, "model refused:")?;
-				for refusal in refusals {
-					write!(f, " {};", refusal)?;
+				write!(f, "model refused: ")?;
+				for (index, refusal) in refusals.iter().enumerate() {
+					let separator = if index == 0 { "" } else { "; " };
+					write!(f, "{separator}{refusal}")?;
 				}
 				Ok(())
 			},

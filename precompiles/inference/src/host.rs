@@ -17,7 +17,12 @@
 //! so the native stack wasmtime checks against ([`ENGINE_WASM_STACK`]) is always there, whichever
 //! thread asked.
 
-use std::{string::String, vec::Vec};
+use std::{
+	hash::{DefaultHasher, Hash, Hasher},
+	path::Path,
+	string::String,
+	vec::Vec,
+};
 
 use codec::{Decode, Encode};
 use wasmtime::{
@@ -27,6 +32,7 @@ use wasmtime::{
 
 use crate::{
 	analysis::{Analysis, ENGINE_MEMORY_LIMIT},
+	cache::sha256,
 	engine::EngineError,
 	tensor::Tensor,
 };
@@ -134,6 +140,47 @@ impl Engine {
 		let engine =
 			WasmEngine::new(&deterministic_config()).map_err(host_err("configure wasmtime"))?;
 		let module = Module::new(&engine, blob).map_err(host_err("compile the engine blob"))?;
+		Engine::checked(engine, module)
+	}
+
+	/// [`Engine::new`], keeping the compiled code in `dir` so that the next process loads it in
+	/// milliseconds instead of compiling for seconds.
+	///
+	/// The file is named by the blob's SHA-256 and wasmtime's compatibility hash (version,
+	/// settings, CPU features), and wasmtime refuses a file compiled for anything else; a file
+	/// that cannot be used is replaced. A cache that cannot be written is no error: the engine is
+	/// simply compiled again next time.
+	pub fn with_disk_cache(blob: &[u8], dir: &Path) -> Result<Engine, HostError> {
+		let engine =
+			WasmEngine::new(&deterministic_config()).map_err(host_err("configure wasmtime"))?;
+		let mut compatibility = DefaultHasher::new();
+		engine.precompile_compatibility_hash().hash(&mut compatibility);
+		let digest: String = sha256(blob).iter().map(|b| format!("{b:02x}")).collect();
+		let file = dir.join(format!("{digest}-{:016x}.cwasm", compatibility.finish()));
+		if let Ok(bytes) = std::fs::read(&file) {
+			// SAFETY: the file is one `Module::serialize` wrote into this node's own cache
+			// directory (as trusted as the binary itself), and wasmtime checks that it was
+			// compiled by this version, with these settings, for this CPU.
+			if let Ok(module) = unsafe { Module::deserialize(&engine, &bytes) } {
+				return Engine::checked(engine, module);
+			}
+		}
+		let module = Module::new(&engine, blob).map_err(host_err("compile the engine blob"))?;
+		if let Ok(bytes) = module.serialize() {
+			// Written aside and renamed, so that a concurrent reader never sees half a file.
+			let partial = file.with_extension(format!("partial-{}", std::process::id()));
+			let written = std::fs::create_dir_all(dir)
+				.and_then(|()| std::fs::write(&partial, bytes))
+				.and_then(|()| std::fs::rename(&partial, &file));
+			if written.is_err() {
+				let _ = std::fs::remove_file(&partial);
+			}
+		}
+		Engine::checked(engine, module)
+	}
+
+	/// The engine, once `module` is known to be a self-contained engine blob.
+	fn checked(engine: WasmEngine, module: Module) -> Result<Engine, HostError> {
 		if let Some(import) = module.imports().next() {
 			return Err(HostError(format!(
 				"the engine blob imports `{}::{}`; it must be self-contained",

@@ -7,12 +7,14 @@
 //! - [`tensor`]: the SCALE [`Tensor`](tensor::Tensor) every input and output travels as: a dtype, a
 //!   shape and little-endian row-major bytes. `no_std`, so the runtime stores and checks tensors
 //!   without knowing any file format.
-//! - [`tensor_io`] (`std`): the file formats client tools accept: JSON and NumPy `.npy`.
+//! - [`tensor_io`] (`std`): the file formats client tools accept: JSON and NumPy `.npy`;
+//!   [`tensor_proto`] (`std`): ONNX `TensorProto` (`.pb`).
 //! - [`analysis`]: what the engine says about a model before running it, and the limits.
 //! - [`engine`]: the deterministic errors the engine blob returns.
 //! - [`host`] (`std`): runs the engine blob (`verinfer-engine`, built to Wasm by this crate's build
 //!   script) in wasmtime with deterministic settings.
 //! - [`cache`] (`std`): the node's compiled engines and loaded models.
+//! - [`tool`] (`std`): the library behind `verinfer model check` / `model run`.
 //! - [`interface`]: the `#[runtime_interface]` host functions (`inference::analyse`,
 //!   `inference::run`) and the [`interface::InferenceCacheExt`] extension that gives them the cache.
 
@@ -31,6 +33,10 @@ pub mod interface;
 pub mod tensor;
 #[cfg(feature = "std")]
 pub mod tensor_io;
+#[cfg(feature = "std")]
+pub mod tensor_proto;
+#[cfg(feature = "std")]
+pub mod tool;
 
 pub use tensor::{DType, Tensor, TensorError};
 

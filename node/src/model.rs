@@ -1,0 +1,168 @@
+//! `verinfer model check` and `verinfer model run`: the chain's engine on a local file, for model
+//! owners before they register and for anyone checking a result.
+//!
+//! Both use the engine blob built into this binary unless `--engine` names another (the chain's
+//! current blob, say), compiled once and kept in `~/.cache/verinfer/engine`. Errors are one line on stderr and a non-zero exit: 1 when the command could
+//! not do its work, 2 when the engine refused the model.
+
+use std::{path::PathBuf, str::FromStr};
+
+use verinfer_precompile::{
+	engine::EngineError,
+	host::Engine,
+	tensor_io,
+	tool::{self, hex, ToolError},
+	Tensor, ENGINE_BLOB,
+};
+
+/// `verinfer model …`
+#[derive(Debug, clap::Subcommand)]
+pub enum ModelCmd {
+	/// Analyse an ONNX model as the chain does at registration: inputs and outputs, operators,
+	/// parameters, static cost, and the verdict with every reason for a refusal.
+	Check(CheckCmd),
+	/// Run an ONNX model on input tensors (.json, .npy or ONNX .pb) with the chain's engine: the
+	/// outputs and their SHA-256 are what the chain would record.
+	Run(RunCmd),
+}
+
+/// `verinfer model check`
+#[derive(Debug, clap::Args)]
+pub struct CheckCmd {
+	/// The ONNX model file.
+	pub file: PathBuf,
+	/// Declare the shape of an input the model leaves open, as INDEX=D0,D1,… (e.g. 0=1,3,224,224).
+	#[arg(long = "shape", value_name = "INDEX=DIMS")]
+	pub shapes: Vec<DeclaredShape>,
+	/// An engine blob to use instead of the one built into this binary.
+	#[arg(long, value_name = "FILE")]
+	pub engine: Option<PathBuf>,
+}
+
+/// `verinfer model run`
+#[derive(Debug, clap::Args)]
+pub struct RunCmd {
+	/// The ONNX model file.
+	pub file: PathBuf,
+	/// One tensor file per model input, in order.
+	#[arg(long = "input", value_name = "FILE", required = true, num_args = 1..)]
+	pub inputs: Vec<PathBuf>,
+	/// Write the outputs, in order, to these files (.json or .npy).
+	#[arg(long = "out", value_name = "FILE", num_args = 1..)]
+	pub outputs: Vec<PathBuf>,
+	/// An engine blob to use instead of the one built into this binary.
+	#[arg(long, value_name = "FILE")]
+	pub engine: Option<PathBuf>,
+}
+
+/// `INDEX=D0,D1,…`
+#[derive(Debug, Clone)]
+pub struct DeclaredShape {
+	index: usize,
+	dims: Vec<u32>,
+}
+
+impl FromStr for DeclaredShape {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		let usage = || format!("`{s}`: expected INDEX=D0,D1,… such as 0=1,3,224,224");
+		let (index, dims) = s.split_once('=').ok_or_else(usage)?;
+		let index = index.trim().parse().map_err(|_| usage())?;
+		let dims = dims
+			.split(',')
+			.map(|d| d.trim().parse::<u32>())
+			.collect::<Result<_, _>>()
+			.map_err(|_| usage())?;
+		Ok(DeclaredShape { index, dims })
+	}
+}
+
+/// Outputs of at most this many elements are printed in full; larger ones in summary (use --out).
+const PRINTED_ELEMENTS: u64 = 64;
+
+/// Runs a `verinfer model` command; exits the process on failure, with the reason on stderr.
+pub fn run(cmd: &ModelCmd) -> sc_cli::Result<()> {
+	let outcome = match cmd {
+		ModelCmd::Check(cmd) => check(cmd),
+		ModelCmd::Run(cmd) => run_model(cmd),
+	};
+	match outcome {
+		Ok(()) => Ok(()),
+		Err(error) => {
+			eprintln!("error: {error}");
+			std::process::exit(match error {
+				ToolError::Engine(EngineError::Refused(_)) => 2,
+				_ => 1,
+			})
+		},
+	}
+}
+
+fn engine(path: &Option<PathBuf>) -> Result<Engine, ToolError> {
+	let blob = match path {
+		Some(path) => tool::read_file(path)?,
+		None => ENGINE_BLOB
+			.ok_or_else(|| {
+				ToolError::Host(verinfer_precompile::host::HostError(
+					"this binary was built without the engine blob (SKIP_WASM_BUILD); pass --engine"
+						.into(),
+				))
+			})?
+			.to_vec(),
+	};
+	Ok(match engine_cache_dir() {
+		Some(dir) => Engine::with_disk_cache(&blob, &dir)?,
+		None => Engine::new(&blob)?,
+	})
+}
+
+/// Where compiled engines are kept between runs: `$XDG_CACHE_HOME/verinfer/engine`, else
+/// `~/.cache/verinfer/engine`.
+fn engine_cache_dir() -> Option<PathBuf> {
+	let base = std::env::var_os("XDG_CACHE_HOME")
+		.map(PathBuf::from)
+		.or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+	Some(base.join("verinfer").join("engine"))
+}
+
+fn check(cmd: &CheckCmd) -> Result<(), ToolError> {
+	let model = tool::read_file(&cmd.file)?;
+	let count = cmd.shapes.iter().map(|s| s.index + 1).max().unwrap_or(0);
+	let mut declared = vec![None; count];
+	for shape in &cmd.shapes {
+		declared[shape.index] = Some(shape.dims.clone());
+	}
+	let report = tool::check(&engine(&cmd.engine)?, &model, &declared)?;
+	println!("{report}");
+	if !report.analysis.is_accepted() {
+		std::process::exit(2);
+	}
+	Ok(())
+}
+
+fn run_model(cmd: &RunCmd) -> Result<(), ToolError> {
+	let model = tool::read_file(&cmd.file)?;
+	let inputs =
+		cmd.inputs.iter().map(|path| tool::read_tensor(path)).collect::<Result<Vec<_>, _>>()?;
+	let report = tool::run(&engine(&cmd.engine)?, &model, &inputs)?;
+	println!("{}", report.check);
+	for (index, output) in report.outputs.iter().enumerate() {
+		println!("output {index}    {}", describe(output));
+		if let Some(path) = cmd.outputs.get(index) {
+			tool::write_tensor(path, output)?;
+			println!("            written to {}", path.display());
+		}
+	}
+	println!("outputs sha256 {}", hex(&report.outputs_hash));
+	Ok(())
+}
+
+/// The tensor in JSON when small, else its dtype and shape.
+fn describe(tensor: &Tensor) -> String {
+	match tensor.element_count() {
+		Ok(count) if count <= PRINTED_ELEMENTS => tensor_io::to_json(tensor)
+			.unwrap_or_else(|e| format!("{} {:?} ({e})", tensor.dtype.name(), tensor.shape)),
+		_ => format!("{} {:?} (write it with --out)", tensor.dtype.name(), tensor.shape),
+	}
+}

@@ -1,0 +1,86 @@
+//! `verinfer model check` and `verinfer model run`, run as a user runs them: the real binary on the
+//! fixture files, judged by its output and exit status.
+
+use std::{path::PathBuf, process::Command};
+
+use verinfer_precompile::{
+	host::Engine,
+	tensor_io::from_npy,
+	tool::{self, hex},
+	ENGINE_BLOB,
+};
+
+fn fixture(path: &str) -> PathBuf {
+	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/fixtures").join(path)
+}
+
+/// Runs `verinfer model ARGS…`: (exit code, stdout, stderr).
+fn verinfer_model(args: &[&str]) -> (i32, String, String) {
+	let output = Command::new(env!("CARGO_BIN_EXE_verinfer"))
+		.arg("model")
+		.args(args)
+		.output()
+		.expect("run verinfer");
+	(
+		output.status.code().expect("exited"),
+		String::from_utf8(output.stdout).unwrap(),
+		String::from_utf8(output.stderr).unwrap(),
+	)
+}
+
+fn path(relative: &str) -> String {
+	fixture(relative).display().to_string()
+}
+
+#[test]
+fn model_run_prints_the_outputs_and_the_hash_the_library_computes_and_writes_them() {
+	let out = std::env::temp_dir().join(format!("verinfer-cli-{}.npy", std::process::id()));
+	let (code, stdout, stderr) = verinfer_model(&[
+		"run",
+		&path("models/cnn.onnx"),
+		"--input",
+		&path("models/cnn.input0.npy"),
+		"--out",
+		out.to_str().unwrap(),
+	]);
+	assert_eq!(code, 0, "{stderr}");
+
+	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
+	let model = std::fs::read(fixture("models/cnn.onnx")).unwrap();
+	let input = from_npy(&std::fs::read(fixture("models/cnn.input0.npy")).unwrap()).unwrap();
+	let report = tool::run(&engine, &model, &[input]).unwrap();
+	assert!(stdout.contains(&format!("outputs sha256 {}", hex(&report.outputs_hash))), "{stdout}");
+	assert!(stdout.contains(&format!("model id    {}", hex(&report.check.model_id))), "{stdout}");
+	assert!(stdout.contains("verdict     accepted"), "{stdout}");
+	assert!(stdout.contains("output      y f32 [1, 10]"), "{stdout}");
+	let written = from_npy(&std::fs::read(&out).unwrap()).unwrap();
+	assert_eq!(written, report.outputs[0]);
+	std::fs::remove_file(out).unwrap();
+}
+
+#[test]
+fn model_check_names_the_refused_operator_and_exits_2() {
+	let (code, stdout, _) = verinfer_model(&["check", &path("hostile/random_normal.onnx")]);
+	assert_eq!(code, 2);
+	assert!(stdout.contains("verdict     refused"), "{stdout}");
+	assert!(stdout.contains("operator RandomNormal is not allowed"), "{stdout}");
+}
+
+#[test]
+fn user_errors_are_one_line_and_a_nonzero_exit() {
+	let (code, stdout, stderr) = verinfer_model(&["check", "/nonexistent/model.onnx"]);
+	assert_eq!((code, stdout.as_str()), (1, ""));
+	assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+	assert!(stderr.starts_with("error: /nonexistent/model.onnx: "), "{stderr}");
+
+	let (code, _, stderr) =
+		verinfer_model(&["run", &path("models/mlp.onnx"), "--input", &path("tensors/f32_raw.pb")]);
+	assert_eq!(code, 2, "{stderr}");
+	assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+	assert!(stderr.contains("[2, 4] does not fit the model's [1, 4]"), "{stderr}");
+
+	let (code, _, stderr) =
+		verinfer_model(&["run", &path("models/mlp.onnx"), "--input", &path("models/corpus.json")]);
+	assert_eq!(code, 1);
+	assert!(stderr.starts_with("error: ") && stderr.contains("corpus.json"), "{stderr}");
+}
