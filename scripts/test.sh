@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test: prerequisites, formatting, the workspace's unit tests, and the end-to-end tests that
-# start real `verinfer` nodes (node/tests/) and drive them over JSON-RPC.
+# Every test: prerequisites, formatting, the workspace's unit tests, the end-to-end tests that
+# start real `verinfer` nodes (node/tests/) and drive them over JSON-RPC, and the cross-architecture
+# determinism proof (scripts/determinism.sh: x86-64 without AVX and aarch64, under qemu-user).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/verinfer-target}
@@ -16,5 +17,8 @@ cargo fmt --all -- --check
 step "cargo test --workspace (unit tests and end-to-end tests against real nodes)"
 # CARGO_TIMINGS=1 also writes cargo's build-time report (target dir, cargo-timings/).
 cargo test --workspace --locked ${CARGO_TIMINGS:+--timings}
+
+step "scripts/determinism.sh (the corpus on x86-64 natively, as a CPU without AVX, and on aarch64)"
+scripts/determinism.sh
 
 step "all tests passed in $((SECONDS - started)) s"

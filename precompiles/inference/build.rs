@@ -46,13 +46,24 @@ fn main() {
 		.map(PathBuf::from)
 		.unwrap_or_else(|_| PathBuf::from(env::var("HOME").unwrap_or_default()).join(".cargo"));
 
+	let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+	let sysroot = Command::new(&rustc)
+		.args(["--print", "sysroot"])
+		.output()
+		.ok()
+		.filter(|out| out.status.success())
+		.map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+		.expect("rustc --print sysroot");
 	let rustflags = [
 		"-C target-feature=+simd128".to_string(),
 		// getrandom 0.4 (tract-onnx-opl → rand) needs a backend; the engine never draws entropy.
 		"--cfg getrandom_backend=\"unsupported\"".to_string(),
-		// Registry paths of the build machine must not end up in the blob. (The checkout's own path
-		// is not remapped: it would change these flags, and so rebuild all of tract, in every clone.)
+		// Paths of the build machine must not end up in the blob (panic locations): the registry,
+		// and the toolchain's (std's generic code inlined into the blob names its sources there).
+		// The checkout's own path is not remapped: it would change these flags, and so rebuild all
+		// of tract, in every clone; the engine's own sources are named relative to it anyway.
 		format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
+		format!("--remap-path-prefix={sysroot}=/rust"),
 	];
 	let mut command = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
 	// This script's feature flags belong to the outer build.

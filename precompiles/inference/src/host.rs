@@ -137,10 +137,21 @@ impl ResourceLimiter for CallState {
 impl Engine {
 	/// Compiles the engine blob `blob` with [`deterministic_config`].
 	pub fn new(blob: &[u8]) -> Result<Engine, HostError> {
-		let engine =
-			WasmEngine::new(&deterministic_config()).map_err(host_err("configure wasmtime"))?;
+		Engine::with_config(&deterministic_config(), blob)
+	}
+
+	/// Compiles `blob` with another configuration: to show that code generation does not change
+	/// results (other CPU features, other optimisation levels). The chain uses [`Engine::new`].
+	pub fn with_config(config: &Config, blob: &[u8]) -> Result<Engine, HostError> {
+		let engine = WasmEngine::new(config).map_err(host_err("configure wasmtime"))?;
 		let module = Module::new(&engine, blob).map_err(host_err("compile the engine blob"))?;
 		Engine::checked(engine, module)
+	}
+
+	/// The compiled machine code, serialised: differs between configurations that generate
+	/// different code.
+	pub fn compiled_code(&self) -> Result<Vec<u8>, HostError> {
+		self.module.serialize().map_err(host_err("serialise the compiled engine"))
 	}
 
 	/// [`Engine::new`], keeping the compiled code in `dir` so that the next process loads it in

@@ -14,7 +14,8 @@
 //! - [`host`] (`std`): runs the engine blob (`verinfer-engine`, built to Wasm by this crate's build
 //!   script) in wasmtime with deterministic settings.
 //! - [`cache`] (`std`): the node's compiled engines and loaded models.
-//! - [`tool`] (`std`): the library behind `verinfer model check` / `model run`.
+//! - [`tool`] (`std`): the library behind `verinfer model check` / `model run`;
+//!   [`determinism`] (`std`): corpus digests compared across CPUs.
 //! - [`interface`]: the `#[runtime_interface]` host functions (`inference::analyse`,
 //!   `inference::run`) and the [`interface::InferenceCacheExt`] extension that gives them the cache.
 
@@ -25,6 +26,8 @@ extern crate alloc;
 pub mod analysis;
 #[cfg(feature = "std")]
 pub mod cache;
+#[cfg(feature = "std")]
+pub mod determinism;
 pub mod engine;
 #[cfg(feature = "std")]
 pub mod host;

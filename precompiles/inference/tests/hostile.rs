@@ -5,7 +5,7 @@ mod common;
 
 use common::{corpus, engine, npy, read};
 use verinfer_precompile::{
-	analysis::{Refusal, MAX_INTERMEDIATE_BYTES, MAX_NODES},
+	analysis::{Refusal, ENGINE_MEMORY_LIMIT, MAX_INTERMEDIATE_BYTES, MAX_NODES},
 	engine::EngineError,
 	DType, Tensor,
 };
@@ -135,4 +135,10 @@ fn a_declared_shape_that_contradicts_the_model_is_refused() {
 		"{:?}",
 		analysis.refusals
 	);
+}
+
+#[test]
+fn a_constant_too_large_for_the_engine_fails_with_the_memory_limit_not_the_host() {
+	let result = engine().analyse(&read("hostile", "constant_bomb.onnx"), &[]).unwrap();
+	assert_eq!(result, Err(EngineError::MemoryLimitExceeded { limit: ENGINE_MEMORY_LIMIT }));
 }

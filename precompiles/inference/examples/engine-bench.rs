@@ -1,0 +1,77 @@
+//! The precompile path timed, for `scripts/bench-engine.sh`: `engine-bench RUNS MANIFEST.json`.
+//!
+//! The manifest is `[{"name", "model", "inputs": [paths], "runs"?}]`. Prints JSON lines: first the engine's
+//! compile time (cold, and loading the compiled code from the disk cache), then per model the
+//! load time (parse, analyse, optimise: what a cache miss pays), the first run in that fresh
+//! instance, the median of RUNS cached runs, and the SHA-256 of the outputs as the chain records it.
+
+use std::time::Instant;
+
+use serde_json::Value;
+use verinfer_precompile::{
+	host::Engine,
+	tool::{hex, outputs_hash, read_tensor},
+	ENGINE_BLOB,
+};
+
+fn ms(start: Instant) -> f64 {
+	start.elapsed().as_secs_f64() * 1e3
+}
+
+fn main() {
+	let args: Vec<String> = std::env::args().skip(1).collect();
+	let runs: usize = args[0].parse().expect("RUNS");
+	let manifest: Value = serde_json::from_slice(&std::fs::read(&args[1]).unwrap()).unwrap();
+	let blob = ENGINE_BLOB.expect("built with the engine blob");
+
+	let start = Instant::now();
+	let engine = Engine::new(blob).unwrap();
+	let compile_ms = ms(start);
+	let cache = std::env::temp_dir().join(format!("verinfer-bench-{}", std::process::id()));
+	Engine::with_disk_cache(blob, &cache).unwrap();
+	let start = Instant::now();
+	Engine::with_disk_cache(blob, &cache).unwrap();
+	let disk_ms = ms(start);
+	std::fs::remove_dir_all(&cache).ok();
+	println!(
+		"{{\"engine_bytes\": {}, \"engine_compile_ms\": {compile_ms:.1}, \
+		 \"engine_disk_load_ms\": {disk_ms:.1}}}",
+		blob.len()
+	);
+
+	for entry in manifest.as_array().unwrap() {
+		let name = entry["name"].as_str().unwrap();
+		let runs = entry["runs"].as_u64().map_or(runs, |r| r as usize);
+		let model = std::fs::read(entry["model"].as_str().unwrap()).unwrap();
+		let inputs: Vec<_> = entry["inputs"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.map(|p| read_tensor(p.as_str().unwrap().as_ref()).unwrap())
+			.collect();
+		let declared: Vec<_> = inputs.iter().map(|t| Some(t.shape.clone())).collect();
+		let start = Instant::now();
+		let mut loaded = engine.load(&model, &declared).unwrap().unwrap();
+		let load_ms = ms(start);
+		let start = Instant::now();
+		let outputs = loaded.run(&inputs).unwrap().unwrap();
+		let first_ms = ms(start);
+		let mut times: Vec<f64> = (0..runs)
+			.map(|_| {
+				let start = Instant::now();
+				loaded.run(&inputs).unwrap().unwrap();
+				ms(start)
+			})
+			.collect();
+		times.sort_by(f64::total_cmp);
+		let cost = &loaded.analysis().cost;
+		println!(
+			"{{\"name\": \"{name}\", \"multiply_adds\": {}, \"load_ms\": {load_ms:.3}, \
+			 \"first_run_ms\": {first_ms:.4}, \"run_ms\": {:.4}, \"runs\": {runs}, \
+			 \"outputs_sha256\": \"{}\"}}",
+			cost.multiply_adds,
+			times[times.len() / 2],
+			hex(&outputs_hash(&outputs))
+		);
+	}
+}

@@ -1,0 +1,57 @@
+//! Prints the digests of the fixture corpus (see `verinfer_precompile::determinism`) on this
+//! machine: `corpus-digests [--engine BLOB] FIXTURES_DIR`. `scripts/determinism.sh` runs it on
+//! several CPUs and compares.
+
+use std::path::PathBuf;
+
+use verinfer_precompile::{
+	cache::sha256, determinism::corpus_digests, host::Engine, tool::hex, ENGINE_BLOB,
+};
+
+fn main() {
+	let mut args = std::env::args().skip(1);
+	let mut blob = ENGINE_BLOB.map(<[u8]>::to_vec);
+	let mut fixtures = None;
+	while let Some(arg) = args.next() {
+		match arg.as_str() {
+			"--engine" => {
+				let path = args.next().unwrap_or_else(|| fail("--engine needs a file"));
+				blob = Some(std::fs::read(&path).unwrap_or_else(|e| fail(&format!("{path}: {e}"))));
+			},
+			_ => fixtures = Some(PathBuf::from(arg)),
+		}
+	}
+	let fixtures = fixtures.unwrap_or_else(|| fail("usage: corpus-digests [--engine BLOB] DIR"));
+	let blob = blob.unwrap_or_else(|| fail("built without the engine blob: pass --engine"));
+	let engine = Engine::new(&blob).unwrap_or_else(|e| fail(&e.to_string()));
+	println!("{:<32} {}", "engine", hex(&sha256(&blob)));
+	println!("{:<32} {}", "cpu", cpu());
+	for digest in corpus_digests(&engine, &fixtures).unwrap_or_else(|e| fail(&e.to_string())) {
+		println!("{digest}");
+	}
+}
+
+/// The architecture and the CPU features that change the code wasmtime generates.
+fn cpu() -> String {
+	#[cfg(target_arch = "x86_64")]
+	{
+		let features = [
+			("sse4.2", std::is_x86_feature_detected!("sse4.2")),
+			("avx", std::is_x86_feature_detected!("avx")),
+			("avx2", std::is_x86_feature_detected!("avx2")),
+			("fma", std::is_x86_feature_detected!("fma")),
+			("avx512f", std::is_x86_feature_detected!("avx512f")),
+		];
+		let on: Vec<&str> = features.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect();
+		format!("x86_64 [{}]", on.join(" "))
+	}
+	#[cfg(not(target_arch = "x86_64"))]
+	{
+		std::env::consts::ARCH.to_string()
+	}
+}
+
+fn fail(message: &str) -> ! {
+	eprintln!("error: {message}");
+	std::process::exit(1)
+}

@@ -1,0 +1,68 @@
+//! Digests of the fixture corpus: the analysis and the outputs of every model, hashed, so that two
+//! machines (or two code generators) can be compared line by line. `scripts/determinism.sh` runs
+//! them on x86-64 with and without AVX and on aarch64; `tests/codegen.rs` in-process with other
+//! code-generation settings.
+
+use std::{fmt, path::Path, string::String, vec::Vec};
+
+use codec::Encode;
+use serde_json::Value;
+
+use crate::{
+	cache::sha256,
+	host::Engine,
+	tool::{self, hex, ToolError},
+};
+
+/// One model's digests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Digest {
+	pub model: String,
+	/// SHA-256 of the SCALE-encoded analysis result (`Result<Analysis, EngineError>`).
+	pub analysis: [u8; 32],
+	/// SHA-256 of the SCALE-encoded run result (`Result<Vec<Tensor>, EngineError>`), for models
+	/// that have inputs.
+	pub outputs: Option<[u8; 32]>,
+}
+
+impl fmt::Display for Digest {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		let outputs = self.outputs.map_or_else(|| "-".into(), |h| hex(&h));
+		write!(f, "{:<32} analysis {} outputs {}", self.model, hex(&self.analysis), outputs)
+	}
+}
+
+/// Digests of every model in `fixtures/models/corpus.json` (analysed and run) and
+/// `fixtures/hostile/hostile.json` (analysed, and run where it has inputs).
+pub fn corpus_digests(engine: &Engine, fixtures: &Path) -> Result<Vec<Digest>, ToolError> {
+	let mut digests = Vec::new();
+	for (dir, manifest, list, file) in [
+		("models", "corpus.json", "models", "model"),
+		("hostile", "hostile.json", "fixtures", "file"),
+	] {
+		let dir = fixtures.join(dir);
+		let path = dir.join(manifest);
+		let manifest: Value = serde_json::from_slice(&tool::read_file(&path)?).map_err(|e| {
+			ToolError::Tensor { path: path.display().to_string(), reason: e.to_string() }
+		})?;
+		for entry in manifest[list].as_array().into_iter().flatten() {
+			let name = entry[file].as_str().unwrap_or_default().to_string();
+			let model = tool::read_file(&dir.join(&name))?;
+			let inputs = entry["inputs"]
+				.as_array()
+				.into_iter()
+				.flatten()
+				.filter_map(Value::as_str)
+				.map(|input| tool::read_tensor(&dir.join(input)))
+				.collect::<Result<Vec<_>, _>>()?;
+			let analysis = sha256(&engine.analyse(&model, &[])?.encode());
+			let outputs = if inputs.is_empty() {
+				None
+			} else {
+				Some(sha256(&engine.run(&model, &inputs)?.encode()))
+			};
+			digests.push(Digest { model: name, analysis, outputs });
+		}
+	}
+	Ok(digests)
+}

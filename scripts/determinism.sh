@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The cross-architecture proof: the fixture corpus (analysis and outputs of every model, hostile ones
+# included) gives identical digests on
+#   1. x86-64 natively (this CPU: AVX2, FMA, AVX-512 where present),
+#   2. x86-64 under qemu-user as a Nehalem CPU (SSE4.2, no AVX, no FMA),
+#   3. aarch64 under qemu-user (NEON),
+# all with the same engine blob. Fails unless every line matches.
+#
+# Usage: scripts/determinism.sh            (installs qemu-user and the aarch64 cross toolchain if
+#                                           missing: Debian packages and a rustup target)
+# Takes minutes: under emulation wasmtime compiles the 15 MB engine blob slowly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/verinfer-target}
+
+scripts/setup.sh
+missing=()
+command -v qemu-x86_64 >/dev/null || missing+=(qemu-user)
+command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
+command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "== installing ${missing[*]}" >&2
+	sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+rustup +"$toolchain" target list --installed | grep -qx aarch64-unknown-linux-gnu ||
+	rustup +"$toolchain" target add aarch64-unknown-linux-gnu >/dev/null
+
+echo "== building corpus-digests for x86_64 and aarch64" >&2
+cargo build --locked --workspace --bin corpus-digests
+SKIP_WASM_BUILD=1 \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+	CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
+	AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar \
+	cargo build --locked --workspace --bin corpus-digests --target aarch64-unknown-linux-gnu
+
+blob=$CARGO_TARGET_DIR/engine-wasm/wasm32-unknown-unknown/release/verinfer_engine.wasm
+native=$CARGO_TARGET_DIR/debug/corpus-digests
+arm=$CARGO_TARGET_DIR/aarch64-unknown-linux-gnu/debug/corpus-digests
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+run() { # name, command…
+	local name=$1
+	shift
+	local start=$SECONDS
+	echo "== $name" >&2
+	"$@" --engine "$blob" scripts/fixtures >"$out/$name"
+	echo "$name: $((SECONDS - start)) s, $(grep '^cpu' "$out/$name")" >&2
+}
+run x86_64-native "$native"
+run x86_64-nehalem qemu-x86_64 -cpu Nehalem "$native"
+run aarch64 qemu-aarch64 -L /usr/aarch64-linux-gnu "$arm"
+
+# The cpu line differs by design; every other line must not.
+for name in x86_64-nehalem aarch64; do
+	if ! diff <(grep -v '^cpu' "$out/x86_64-native") <(grep -v '^cpu' "$out/$name") >&2; then
+		echo "DIFFERENT: x86_64-native vs $name" >&2
+		exit 1
+	fi
+done
+echo
+echo "| model | analysis | outputs | x86_64 native | x86_64 Nehalem (qemu) | aarch64 (qemu) |"
+echo "|---|---|---|---|---|---|"
+grep -v -e '^cpu' -e '^engine' "$out/x86_64-native" |
+	awk '{ printf "| %s | %s… | %s… | = | = | = |\n", $1, substr($3, 1, 18), substr($5, 1, 18) }'
+echo
+grep -e '^engine' -e '^cpu' "$out"/* | sed "s|$out/||"
+echo "identical on all three configurations"
