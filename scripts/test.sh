@@ -11,8 +11,9 @@ scripts/setup.sh
 step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*" >&2; }
 started=$SECONDS
 
-step "cargo fmt --check"
+step "cargo fmt --check (the workspace and the engine's own workspace)"
 cargo fmt --all -- --check
+cargo fmt --all --manifest-path precompiles/engine/Cargo.toml -- --check
 
 step "cargo test --workspace (unit tests and end-to-end tests against real nodes)"
 # CARGO_TIMINGS=1 also writes cargo's build-time report (target dir, cargo-timings/).

@@ -31,7 +31,10 @@ fn main() -> TractResult<()> {
 	let values = || -> TractResult<TVec<TValue>> {
 		inputs
 			.iter()
-			.map(|(shape, data)| Ok(tract_ndarray::ArrayD::from_shape_vec(shape.clone(), data.clone())?.into_tvalue()))
+			.map(|(shape, data)| {
+				Ok(tract_ndarray::ArrayD::from_shape_vec(shape.clone(), data.clone())?
+					.into_tvalue())
+			})
 			.collect()
 	};
 	let mut times = Vec::new();
@@ -51,7 +54,8 @@ fn main() -> TractResult<()> {
 			data: t.as_bytes().to_vec(),
 		})
 		.collect();
-	let hash: String = Sha256::digest(encoded.encode()).iter().map(|b| format!("{b:02x}")).collect();
+	let hash: String =
+		Sha256::digest(encoded.encode()).iter().map(|b| format!("{b:02x}")).collect();
 	println!(
 		"{{\"load_ms\": {load_ms:.3}, \"run_ms\": {:.4}, \"runs\": {runs}, \"outputs_sha256\": \"0x{hash}\"}}",
 		times[times.len() / 2]
@@ -70,8 +74,11 @@ fn read_f32_npy(bytes: &[u8]) -> (Vec<usize>, Vec<f32>) {
 	let header = std::str::from_utf8(&bytes[start..start + header_len]).unwrap();
 	assert!(header.contains("'<f4'") && header.contains("'fortran_order': False"), "{header}");
 	let shape_text = header.split("'shape': (").nth(1).unwrap().split(')').next().unwrap();
-	let shape: Vec<usize> =
-		shape_text.split(',').filter(|d| !d.trim().is_empty()).map(|d| d.trim().parse().unwrap()).collect();
+	let shape: Vec<usize> = shape_text
+		.split(',')
+		.filter(|d| !d.trim().is_empty())
+		.map(|d| d.trim().parse().unwrap())
+		.collect();
 	let data = bytes[start + header_len..]
 		.chunks_exact(4)
 		.map(|b| f32::from_le_bytes(b.try_into().unwrap()))

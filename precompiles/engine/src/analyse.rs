@@ -60,11 +60,11 @@ pub fn analyse(
 		.map(|(operator, &count)| OperatorCount { operator: operator.clone().into_bytes(), count })
 		.collect();
 	analysis.refusals = census.refusals;
-	for (operator, _) in &census.operators {
-		if !operator.contains(':') && is_allowed("", operator) {
-			continue;
+	// Domains other than the default one are named `domain:OpType` and never allowed.
+	for operator in census.operators.keys() {
+		if operator.contains(':') || !is_allowed("", operator) {
+			analysis.refusals.push(Refusal::OperatorNotAllowed(operator.clone().into_bytes()));
 		}
-		analysis.refusals.push(Refusal::OperatorNotAllowed(operator.clone().into_bytes()));
 	}
 	if census.nodes > MAX_NODES {
 		analysis.refusals.push(Refusal::TooManyNodes { nodes: census.nodes, limit: MAX_NODES });
