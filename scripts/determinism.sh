@@ -42,6 +42,11 @@ arm=$CARGO_TARGET_DIR/aarch64-unknown-linux-gnu/debug/corpus-digests
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
+# qemu-x86_64 (user mode) crashes when wasmtime handles a trap by signal, which the hostile
+# constant_bomb model causes (the engine exhausts its memory limit and traps); qemu-aarch64 does not.
+# That model's x86-64-without-AVX digest is checked in-process instead, by tests/codegen.rs.
+QEMU_X86_SKIP=constant_bomb.onnx
+
 run() { # name, command…
 	local name=$1
 	shift
@@ -51,12 +56,13 @@ run() { # name, command…
 	echo "$name: $((SECONDS - start)) s, $(grep '^cpu' "$out/$name")" >&2
 }
 run x86_64-native "$native"
-run x86_64-nehalem qemu-x86_64 -cpu Nehalem "$native"
+run x86_64-nehalem qemu-x86_64 -cpu Nehalem "$native" --skip "$QEMU_X86_SKIP"
 run aarch64 qemu-aarch64 -L /usr/aarch64-linux-gnu "$arm"
 
 # The cpu line differs by design; every other line must not.
 for name in x86_64-nehalem aarch64; do
-	if ! diff <(grep -v '^cpu' "$out/x86_64-native") <(grep -v '^cpu' "$out/$name") >&2; then
+	skipped=$([ "$name" = x86_64-nehalem ] && echo "$QEMU_X86_SKIP" || echo '^$')
+	if ! diff <(grep -v -e '^cpu' -e "$skipped" "$out/x86_64-native") <(grep -v '^cpu' "$out/$name") >&2; then
 		echo "DIFFERENT: x86_64-native vs $name" >&2
 		exit 1
 	fi
@@ -65,7 +71,8 @@ echo
 echo "| model | analysis | outputs | x86_64 native | x86_64 Nehalem (qemu) | aarch64 (qemu) |"
 echo "|---|---|---|---|---|---|"
 grep -v -e '^cpu' -e '^engine' "$out/x86_64-native" |
-	awk '{ printf "| %s | %s… | %s… | = | = | = |\n", $1, substr($3, 1, 18), substr($5, 1, 18) }'
+	awk -v skip="$QEMU_X86_SKIP" '{ nehalem = ($1 == skip) ? "codegen.rs" : "="
+		printf "| %s | %s… | %s… | = | %s | = |\n", $1, substr($3, 1, 18), substr($5, 1, 18), nehalem }'
 echo
 grep -e '^engine' -e '^cpu' "$out"/* | sed "s|$out/||"
 echo "identical on all three configurations"

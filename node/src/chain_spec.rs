@@ -1,9 +1,15 @@
 //! The chain specs the node knows by name: `dev` and `local`. Both are built from the runtime's
 //! genesis presets (see `verinfer_runtime::genesis_config_presets`), so the genesis state is defined
-//! once, in the runtime.
+//! once, in the runtime; then the node adds what only it has: the engine blob (15 MB, too large to
+//! pass through the runtime's genesis JSON and heap) and the demo models, registered with that
+//! engine exactly as a registration on chain would (natively, through the same host function).
 
 use sc_service::{ChainType, Properties};
-use verinfer_runtime::{SS58_PREFIX, TOKEN_DECIMALS, TOKEN_SYMBOL, WASM_BINARY};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::BuildStorage;
+use verinfer_runtime::{
+	Runtime, MILLI_UNIT, SS58_PREFIX, TOKEN_DECIMALS, TOKEN_SYMBOL, WASM_BINARY,
+};
 
 /// A chain spec of this node: no extensions beyond the standard ones.
 pub type ChainSpec = sc_service::GenericChainSpec;
@@ -30,7 +36,7 @@ fn from_preset(
 	chain_type: ChainType,
 	preset: &str,
 ) -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm_binary()?, None)
+	let mut spec = ChainSpec::builder(wasm_binary()?, None)
 		.with_name(name)
 		.with_id(id)
 		// Peers only talk to peers of the same protocol id: dev and local nodes never mix.
@@ -38,7 +44,36 @@ fn from_preset(
 		.with_chain_type(chain_type)
 		.with_genesis_config_preset_name(preset)
 		.with_properties(properties())
-		.build())
+		.build();
+	let mut storage = spec.build_storage()?;
+	inference_genesis().assimilate_storage(&mut storage)?;
+	sc_service::ChainSpec::set_storage(&mut spec, storage);
+	Ok(spec)
+}
+
+/// The demo models every named chain starts with, owned by Alice: small models of the fixture
+/// corpus (`scripts/fixtures/models`), so that inference works on a fresh dev chain.
+const DEMO_MODELS: &[(&str, &[u8])] = &[
+	("demo-mlp", include_bytes!("../../scripts/fixtures/models/mlp.onnx")),
+	("demo-cnn", include_bytes!("../../scripts/fixtures/models/cnn.onnx")),
+];
+
+/// The engine blob built into this node and the demo models.
+fn inference_genesis() -> pallet_models::GenesisConfig<Runtime> {
+	let engine = verinfer_precompile::ENGINE_BLOB
+		.expect("this node was built with the engine blob (not SKIP_WASM_BUILD)")
+		.to_vec();
+	let models = DEMO_MODELS
+		.iter()
+		.map(|(name, bytes)| pallet_models::GenesisModel {
+			owner: Sr25519Keyring::Alice.to_account_id(),
+			bytes: bytes.to_vec(),
+			name: name.to_string(),
+			version: "1.0.0".into(),
+			fee: MILLI_UNIT,
+		})
+		.collect();
+	pallet_models::GenesisConfig { engine, models }
 }
 
 /// The single-validator development chain (`--dev`).

@@ -8,6 +8,7 @@
 use std::{path::PathBuf, str::FromStr};
 
 use verinfer_precompile::{
+	cache::default_disk_dir,
 	engine::EngineError,
 	host::Engine,
 	tensor_io,
@@ -111,19 +112,10 @@ fn engine(path: &Option<PathBuf>) -> Result<Engine, ToolError> {
 			})?
 			.to_vec(),
 	};
-	Ok(match engine_cache_dir() {
+	Ok(match default_disk_dir() {
 		Some(dir) => Engine::with_disk_cache(&blob, &dir)?,
 		None => Engine::new(&blob)?,
 	})
-}
-
-/// Where compiled engines are kept between runs: `$XDG_CACHE_HOME/verinfer/engine`, else
-/// `~/.cache/verinfer/engine`.
-fn engine_cache_dir() -> Option<PathBuf> {
-	let base = std::env::var_os("XDG_CACHE_HOME")
-		.map(PathBuf::from)
-		.or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-	Some(base.join("verinfer").join("engine"))
 }
 
 fn check(cmd: &CheckCmd) -> Result<(), ToolError> {

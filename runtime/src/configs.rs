@@ -19,7 +19,7 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, MICRO_UNIT, SLOT_DURATION, SS58_PREFIX, VERSION,
+	System, EXISTENTIAL_DEPOSIT, HOURS, MICRO_UNIT, SLOT_DURATION, SS58_PREFIX, UNIT, VERSION,
 };
 
 /// Share of a block's weight and length that ordinary (non-operational) extrinsics may use; the rest
@@ -141,4 +141,27 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Held for every model: 1 UNIT.
+	pub const ModelDepositBase: Balance = UNIT;
+	/// Held per byte of a model: 1 µUNIT, so ResNet-50 (98 MiB) holds about 103 UNIT.
+	pub const ModelDepositPerByte: Balance = MICRO_UNIT;
+	/// An upload not finalised within an hour is removed and its deposit returned.
+	pub const ModelUploadLifetime: BlockNumber = HOURS;
+}
+
+impl pallet_models::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	/// 1 MiB: with the call's other arguments, far inside one extrinsic's share of a block (5 MiB,
+	/// 75 % for normal extrinsics); ResNet-50 uploads in 98 chunks.
+	type ChunkSize = ConstU32<{ 1 << 20 }>;
+	type DepositBase = ModelDepositBase;
+	type DepositPerByte = ModelDepositPerByte;
+	type UploadLifetime = ModelUploadLifetime;
+	/// Uploads are opened at most a few per block; 64 expiring in one block is far beyond that.
+	type MaxExpiringPerBlock = ConstU32<64>;
+	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }

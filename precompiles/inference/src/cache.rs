@@ -26,7 +26,7 @@ use std::{
 	vec::Vec,
 };
 
-use codec::Encode;
+use codec::{DecodeAll, Encode};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -91,10 +91,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl InferenceCache {
-	/// The process-wide cache, for executions that were given none (tools, tests).
+	/// The process-wide cache, for executions that were given none (genesis builds, tools,
+	/// tests), keeping compiled engines in [`default_disk_dir`].
 	pub fn global() -> Arc<InferenceCache> {
 		static GLOBAL: OnceLock<Arc<InferenceCache>> = OnceLock::new();
-		GLOBAL.get_or_init(Default::default).clone()
+		GLOBAL
+			.get_or_init(|| {
+				Arc::new(InferenceCache { disk: default_disk_dir(), ..Default::default() })
+			})
+			.clone()
 	}
 
 	/// A cache that keeps compiled engines in `dir` too (see [`Engine::with_disk_cache`]).
@@ -226,12 +231,24 @@ impl InferenceCache {
 	}
 }
 
+/// Where compiled engines are kept between runs unless told otherwise:
+/// `$XDG_CACHE_HOME/verinfer/engine`, else `~/.cache/verinfer/engine`.
+pub fn default_disk_dir() -> Option<PathBuf> {
+	let base = std::env::var_os("XDG_CACHE_HOME")
+		.map(PathBuf::from)
+		.or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+	Some(base.join("verinfer").join("engine"))
+}
+
 /// The bytes `stored` names, read from state and checked against their SHA-256.
 pub fn fetch(stored: &StoredBytes, read: &mut ReadStorage) -> Result<Vec<u8>, InferenceError> {
 	let mut bytes = Vec::new();
 	for (index, key) in stored.keys.iter().enumerate() {
-		let value = read(key).ok_or(InferenceError::MissingBytes { key: index as u32 })?;
-		bytes.extend_from_slice(&value);
+		let key_index = index as u32;
+		let value = read(key).ok_or(InferenceError::MissingBytes { key: key_index })?;
+		let chunk = Vec::<u8>::decode_all(&mut &value[..])
+			.map_err(|_| InferenceError::MalformedBytes { key: key_index })?;
+		bytes.extend_from_slice(&chunk);
 	}
 	if Sha256::digest(&bytes)[..] != stored.sha256[..] {
 		return Err(InferenceError::HashMismatch);

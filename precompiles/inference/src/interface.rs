@@ -27,7 +27,8 @@ use sp_runtime_interface::{
 
 use crate::{analysis::Analysis, engine::EngineError, tensor::Tensor};
 
-/// Bytes kept in state: the values at `keys`, concatenated, whose SHA-256 is `sha256`.
+/// Bytes kept in state: the values at `keys`, each a SCALE-encoded byte vector (as a FRAME
+/// storage item of `BoundedVec<u8, _>` holds it), concatenated, whose SHA-256 is `sha256`.
 ///
 /// The runtime guarantees the hash (it checks it when the bytes are written); the node checks it
 /// again whenever it reads them.
@@ -44,6 +45,8 @@ pub enum InferenceError {
 	Engine(EngineError),
 	/// The storage key at this index of [`StoredBytes::keys`] holds no value.
 	MissingBytes { key: u32 },
+	/// The value at this index of [`StoredBytes::keys`] is not a SCALE-encoded byte vector.
+	MalformedBytes { key: u32 },
 	/// The bytes in state do not have the SHA-256 they were named by.
 	HashMismatch,
 }
@@ -53,6 +56,9 @@ impl core::fmt::Display for InferenceError {
 		match self {
 			InferenceError::Engine(error) => error.fmt(f),
 			InferenceError::MissingBytes { key } => write!(f, "stored bytes missing at key {key}"),
+			InferenceError::MalformedBytes { key } => {
+				write!(f, "stored bytes malformed at key {key}")
+			},
 			InferenceError::HashMismatch => write!(f, "stored bytes do not match their SHA-256"),
 		}
 	}

@@ -5,6 +5,7 @@ mod common;
 
 use std::sync::{atomic::Ordering, Arc};
 
+use codec::Encode;
 use common::{corpus, npy, read};
 use sp_io::TestExternalities;
 use verinfer_precompile::{
@@ -21,7 +22,8 @@ fn store(ext: &mut TestExternalities, prefix: &[u8], bytes: &[u8], chunk: usize)
 		.enumerate()
 		.map(|(index, part)| {
 			let key = [prefix, &(index as u32).to_be_bytes()].concat();
-			ext.insert(key.clone(), part.to_vec());
+			// As a FRAME storage item of BoundedVec<u8, _> keeps it.
+			ext.insert(key.clone(), part.to_vec().encode());
 			key
 		})
 		.collect();
@@ -113,6 +115,19 @@ fn missing_or_altered_model_bytes_are_deterministic_errors() {
 	});
 	assert_eq!(missing, Err(InferenceError::MissingBytes { key: (model.len() / 100 + 1) as u32 }));
 	assert_eq!(altered, Err(InferenceError::HashMismatch));
+}
+
+#[test]
+fn a_value_that_is_not_an_encoded_byte_vector_is_a_deterministic_error() {
+	let mut chain = chain();
+	let model = read("models", "mlp.onnx");
+	let mut stored = store(&mut chain.ext, b"mlp", &model, 100);
+	// Raw bytes where an encoded vector belongs: the compact length prefix does not fit.
+	chain.ext.insert(b"raw".to_vec(), vec![0xff; 10]);
+	stored.keys.insert(0, b"raw".to_vec());
+	let engine = chain.engine.clone();
+	let result = chain.ext.execute_with(|| inference::analyse(engine, stored, vec![]));
+	assert_eq!(result, Err(InferenceError::MalformedBytes { key: 0 }));
 }
 
 #[test]

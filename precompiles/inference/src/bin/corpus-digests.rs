@@ -1,5 +1,5 @@
 //! Prints the digests of the fixture corpus (see `verinfer_precompile::determinism`) on this
-//! machine: `corpus-digests [--engine BLOB] FIXTURES_DIR`. `scripts/determinism.sh` runs it on
+//! machine: `corpus-digests [--engine BLOB] [--skip FILE]… FIXTURES_DIR`. `scripts/determinism.sh` runs it on
 //! several CPUs and compares.
 
 use std::path::PathBuf;
@@ -12,8 +12,10 @@ fn main() {
 	let mut args = std::env::args().skip(1);
 	let mut blob = ENGINE_BLOB.map(<[u8]>::to_vec);
 	let mut fixtures = None;
+	let mut skip = Vec::new();
 	while let Some(arg) = args.next() {
 		match arg.as_str() {
+			"--skip" => skip.push(args.next().unwrap_or_else(|| fail("--skip needs a file name"))),
 			"--engine" => {
 				let path = args.next().unwrap_or_else(|| fail("--engine needs a file"));
 				blob = Some(std::fs::read(&path).unwrap_or_else(|e| fail(&format!("{path}: {e}"))));
@@ -21,12 +23,14 @@ fn main() {
 			_ => fixtures = Some(PathBuf::from(arg)),
 		}
 	}
-	let fixtures = fixtures.unwrap_or_else(|| fail("usage: corpus-digests [--engine BLOB] DIR"));
+	let fixtures = fixtures
+		.unwrap_or_else(|| fail("usage: corpus-digests [--engine BLOB] [--skip FILE]… DIR"));
 	let blob = blob.unwrap_or_else(|| fail("built without the engine blob: pass --engine"));
 	let engine = Engine::new(&blob).unwrap_or_else(|e| fail(&e.to_string()));
 	println!("{:<32} {}", "engine", hex(&sha256(&blob)));
 	println!("{:<32} {}", "cpu", cpu());
-	for digest in corpus_digests(&engine, &fixtures).unwrap_or_else(|e| fail(&e.to_string())) {
+	let digests = corpus_digests(&engine, &fixtures, &skip);
+	for digest in digests.unwrap_or_else(|e| fail(&e.to_string())) {
 		println!("{digest}");
 	}
 }

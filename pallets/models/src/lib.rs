@@ -1,0 +1,634 @@
+//! # Models pallet
+//!
+//! The chain's registry of ONNX models, and the engine blob that runs them.
+//!
+//! ## Terminology
+//!
+//! - **Model id**: the SHA-256 of the model's exact ONNX bytes ([`ModelId`]).
+//! - **Chunk**: the bytes are kept in state in chunks of [`Config::ChunkSize`], each small enough
+//!   for one extrinsic; the inference host function reads them from state itself, so a model never
+//!   passes through the runtime's memory.
+//! - **Analysis**: what the chain's engine says about a model (input and output specs, operators,
+//!   parameters, static cost, refusals), computed at registration through the
+//!   `inference::analyse` host function and stored; it prices every call.
+//! - **Deposit**: held from the owner (a fungible hold, [`HoldReason::ModelStorage`]) for as long
+//!   as the bytes are in state: [`Config::DepositBase`] + [`Config::DepositPerByte`] × size.
+//!
+//! ## Life of a model
+//!
+//! `begin_upload(id, size, …)` holds the deposit and opens an upload; `upload_chunk` stores each
+//! chunk (any order, each exactly once); `finalize` has the engine check the bytes against the id
+//! and analyse them. Accepted, the model is **Active**. Refused (bytes that do not match the id,
+//! not a model, a disallowed operator, over a limit), the upload is removed, the deposit returned,
+//! and `ModelRefused` names the reason: the owner loses only transaction fees. Small models
+//! register in one call with `register`. An upload not finalised within
+//! [`Config::UploadLifetime`] blocks is removed and its deposit returned.
+//!
+//! The owner may `set_fee`, `transfer` the model (the deposit moves with it), `deprecate` it (no
+//! new calls; past results stay) and then `remove` it (bytes deleted, deposit released).
+//!
+//! ## The engine
+//!
+//! The engine blob (tract compiled to Wasm) is stored the same way, set at genesis. Its hash and
+//! chunk keys are what [`Pallet::engine_bytes`] hands the host functions.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+use alloc::{string::ToString, vec::Vec};
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::{Inspect, MutateHold},
+		tokens::{Fortitude, Precision, Restriction},
+	},
+};
+use frame_system::pallet_prelude::*;
+use sp_runtime::traits::{SaturatedConversion, Saturating};
+use verinfer_precompile::{
+	analysis::{Analysis, MAX_MODEL_BYTES},
+	interface::{inference, StoredBytes},
+};
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// The balance type of the currency deposits are held in.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+/// A model as stored.
+pub type ModelOf<T> =
+	Model<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+/// Longest reason text in a `ModelRefused` event: 1 KiB.
+pub type MaxReasonLen = ConstU32<1024>;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency deposits are held in.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The runtime's hold reasons, of which [`HoldReason`] is part.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// Bytes per chunk: what one extrinsic carries.
+		#[pallet::constant]
+		type ChunkSize: Get<u32>;
+		/// Held for every model, whatever its size.
+		#[pallet::constant]
+		type DepositBase: Get<BalanceOf<Self>>;
+		/// Held per byte of a model.
+		#[pallet::constant]
+		type DepositPerByte: Get<BalanceOf<Self>>;
+		/// Blocks an upload may stay unfinalised before it is removed.
+		#[pallet::constant]
+		type UploadLifetime: Get<BlockNumberFor<Self>>;
+		/// Most uploads that may expire in one block (bounds `on_initialize`).
+		#[pallet::constant]
+		type MaxExpiringPerBlock: Get<u32>;
+		/// Weights of the calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why funds are held.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A model's bytes are in state.
+		ModelStorage,
+	}
+
+	/// Every model, by id.
+	#[pallet::storage]
+	pub type Models<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, ModelOf<T>>;
+
+	/// Model bytes, by model id and chunk index.
+	#[pallet::storage]
+	pub type Chunks<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		ModelId,
+		Twox64Concat,
+		u32,
+		BoundedVec<u8, T::ChunkSize>,
+	>;
+
+	/// The engine's analysis of every Active or Deprecated model. Unbounded: it lists the model's
+	/// operators and tensor specs, bounded in number by the engine's limits.
+	#[pallet::storage]
+	#[pallet::unbounded]
+	pub type Analyses<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, Analysis>;
+
+	/// Uploads that expire at a block.
+	#[pallet::storage]
+	pub type Expiries<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<ModelId, T::MaxExpiringPerBlock>,
+		ValueQuery,
+	>;
+
+	/// The engine blob's hash, size and chunk count.
+	#[pallet::storage]
+	pub type Engine<T: Config> = StorageValue<_, EngineInfo>;
+
+	/// The engine blob's bytes, by chunk index.
+	#[pallet::storage]
+	pub type EngineChunks<T: Config> =
+		StorageMap<_, Twox64Concat, u32, BoundedVec<u8, T::ChunkSize>>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The engine blob.
+		#[serde(with = "sp_core::bytes")]
+		pub engine: Vec<u8>,
+		/// Models registered at genesis (the dev chain's demo model): owner, ONNX bytes, name,
+		/// version, fee. The engine analyses them as it does any registration; a refused one
+		/// fails the genesis build.
+		pub models: Vec<GenesisModel<T::AccountId>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if !self.engine.is_empty() {
+				Pallet::<T>::store_engine(&self.engine);
+			}
+			for model in &self.models {
+				let metadata = ModelMetadata {
+					name: model.name.as_bytes().to_vec().try_into().expect("genesis name too long"),
+					version: model
+						.version
+						.as_bytes()
+						.to_vec()
+						.try_into()
+						.expect("genesis version too long"),
+					description: Default::default(),
+				};
+				let fee = model.fee.saturated_into();
+				let accepted = Pallet::<T>::do_register(
+					&model.owner,
+					metadata,
+					fee,
+					Default::default(),
+					&model.bytes,
+				)
+				.expect("a genesis model registers");
+				assert!(accepted, "the engine refused a genesis model");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An upload was opened and the deposit held.
+		UploadStarted { id: ModelId, owner: T::AccountId, size: u32, deposit: BalanceOf<T> },
+		/// A chunk arrived.
+		ChunkUploaded { id: ModelId, index: u32 },
+		/// The engine accepted the model: it is Active.
+		ModelRegistered {
+			id: ModelId,
+			owner: T::AccountId,
+			name: BoundedVec<u8, MaxNameLen>,
+			version: BoundedVec<u8, MaxVersionLen>,
+			fee: BalanceOf<T>,
+			multiply_adds: u64,
+		},
+		/// The engine refused the model; the upload is gone and the deposit returned.
+		ModelRefused { id: ModelId, owner: T::AccountId, reason: BoundedVec<u8, MaxReasonLen> },
+		/// The owner cancelled an upload; the deposit is returned.
+		UploadCancelled { id: ModelId },
+		/// An upload was not finalised in time; it is gone and the deposit returned.
+		UploadExpired { id: ModelId },
+		/// The per-call fee changed.
+		FeeChanged { id: ModelId, fee: BalanceOf<T> },
+		/// No new calls will be accepted.
+		ModelDeprecated { id: ModelId },
+		/// The model (and its deposit) has a new owner.
+		ModelTransferred { id: ModelId, from: T::AccountId, to: T::AccountId },
+		/// The model's bytes are gone and the deposit released.
+		ModelRemoved { id: ModelId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// A model with this id exists or is being uploaded.
+		ModelExists,
+		/// No model with this id.
+		ModelNotFound,
+		/// Only the model's owner may do this.
+		NotOwner,
+		/// Zero bytes.
+		EmptyModel,
+		/// Larger than the engine accepts.
+		ModelTooLarge,
+		/// The name is empty or not UTF-8.
+		InvalidName,
+		/// The version is not a semantic version (`1.0.0`).
+		InvalidVersion,
+		/// The description is not UTF-8.
+		InvalidDescription,
+		/// The model is not being uploaded.
+		NotUploading,
+		/// The chunk index is past the model's last chunk.
+		ChunkOutOfRange,
+		/// A chunk must be exactly the chunk size, or the remainder for the last one.
+		WrongChunkSize,
+		/// This chunk is already uploaded.
+		ChunkAlreadyUploaded,
+		/// Chunks are missing.
+		UploadIncomplete,
+		/// The model is not Active.
+		NotActive,
+		/// Only a Deprecated model may be removed.
+		NotDeprecated,
+		/// Too many uploads already expire at the same block; try again in the next one.
+		TooManyExpiring,
+		/// The chain has no engine blob.
+		NoEngine,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let expiring = Expiries::<T>::take(now);
+			let mut weight = T::DbWeight::get().reads_writes(1, 1);
+			for id in expiring {
+				let Some(model) = Models::<T>::get(id) else { continue };
+				weight.saturating_accrue(T::WeightInfo::cancel_upload(model.chunks));
+				if matches!(model.status, ModelStatus::Uploading { expires_at, .. } if expires_at == now)
+				{
+					Self::delete(id, &model);
+					Self::deposit_event(Event::UploadExpired { id });
+				}
+			}
+			weight
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Opens an upload of `size` bytes whose SHA-256 is `id`, holding the deposit.
+		/// `declared` gives the shapes of inputs the model leaves open.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::begin_upload())]
+		pub fn begin_upload(
+			origin: OriginFor<T>,
+			id: ModelId,
+			size: u32,
+			metadata: ModelMetadata,
+			fee: BalanceOf<T>,
+			declared: DeclaredShapes,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			Self::open_upload(&owner, id, size, metadata, fee, declared)
+		}
+
+		/// Stores chunk `index` of an upload.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::upload_chunk(bytes.len() as u32))]
+		pub fn upload_chunk(
+			origin: OriginFor<T>,
+			id: ModelId,
+			index: u32,
+			bytes: BoundedVec<u8, T::ChunkSize>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let model = Self::owned(id, &who)?;
+			Self::store_chunk(id, model, index, bytes)
+		}
+
+		/// Has the engine check and analyse a complete upload. Accepted, the model is Active;
+		/// refused, the upload is removed, the deposit returned and `ModelRefused` says why.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::finalize(Pallet::<T>::size_of(*id)))]
+		pub fn finalize(origin: OriginFor<T>, id: ModelId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let model = Self::owned(id, &who)?;
+			Self::do_finalize(id, model).map(|_| ())
+		}
+
+		/// Registers a model of at most one chunk in one call.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::register(bytes.len() as u32))]
+		pub fn register(
+			origin: OriginFor<T>,
+			metadata: ModelMetadata,
+			fee: BalanceOf<T>,
+			declared: DeclaredShapes,
+			bytes: BoundedVec<u8, T::ChunkSize>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			Self::do_register(&owner, metadata, fee, declared, &bytes).map(|_| ())
+		}
+
+		/// Abandons an upload: its chunks are removed and the deposit returned.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::cancel_upload(Pallet::<T>::chunks_of(*id)))]
+		pub fn cancel_upload(origin: OriginFor<T>, id: ModelId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let model = Self::owned(id, &who)?;
+			ensure!(
+				matches!(model.status, ModelStatus::Uploading { .. }),
+				Error::<T>::NotUploading
+			);
+			Self::delete(id, &model);
+			Self::deposit_event(Event::UploadCancelled { id });
+			Ok(())
+		}
+
+		/// Sets what each call of the model pays.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_fee())]
+		pub fn set_fee(origin: OriginFor<T>, id: ModelId, fee: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut model = Self::owned(id, &who)?;
+			model.fee = fee;
+			Models::<T>::insert(id, model);
+			Self::deposit_event(Event::FeeChanged { id, fee });
+			Ok(())
+		}
+
+		/// Stops new calls of an Active model; its results stay.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::deprecate())]
+		pub fn deprecate(origin: OriginFor<T>, id: ModelId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut model = Self::owned(id, &who)?;
+			ensure!(model.status == ModelStatus::Active, Error::<T>::NotActive);
+			model.status = ModelStatus::Deprecated;
+			Models::<T>::insert(id, model);
+			Self::deposit_event(Event::ModelDeprecated { id });
+			Ok(())
+		}
+
+		/// Gives the model, and the deposit held for it, to `to`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::transfer())]
+		pub fn transfer(origin: OriginFor<T>, id: ModelId, to: T::AccountId) -> DispatchResult {
+			let from = ensure_signed(origin)?;
+			let mut model = Self::owned(id, &from)?;
+			T::Currency::transfer_on_hold(
+				&HoldReason::ModelStorage.into(),
+				&from,
+				&to,
+				model.deposit,
+				Precision::Exact,
+				Restriction::OnHold,
+				Fortitude::Polite,
+			)?;
+			model.owner = to.clone();
+			Models::<T>::insert(id, model);
+			Self::deposit_event(Event::ModelTransferred { id, from, to });
+			Ok(())
+		}
+
+		/// Deletes a Deprecated model's bytes and analysis and releases its deposit.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::remove(Pallet::<T>::chunks_of(*id)))]
+		pub fn remove(origin: OriginFor<T>, id: ModelId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let model = Self::owned(id, &who)?;
+			ensure!(model.status == ModelStatus::Deprecated, Error::<T>::NotDeprecated);
+			Self::delete(id, &model);
+			Self::deposit_event(Event::ModelRemoved { id });
+			Ok(())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The engine blob in state, as the inference host functions take it.
+	pub fn engine_bytes() -> Option<StoredBytes> {
+		let engine = Engine::<T>::get()?;
+		let keys = (0..engine.chunks).map(EngineChunks::<T>::hashed_key_for).collect();
+		Some(StoredBytes { sha256: engine.sha256.0, keys })
+	}
+
+	/// A model's bytes in state, as the inference host functions take them.
+	pub fn model_bytes(id: ModelId, chunks: u32) -> StoredBytes {
+		let keys = (0..chunks).map(|index| Chunks::<T>::hashed_key_for(id, index)).collect();
+		StoredBytes { sha256: id.0, keys }
+	}
+
+	/// The declared shapes as the engine takes them.
+	pub fn declared_shapes(declared: &DeclaredShapes) -> Vec<Option<Vec<u32>>> {
+		declared.iter().map(|shape| shape.as_ref().map(|dims| dims.to_vec())).collect()
+	}
+
+	/// Size of a model in bytes (0 if unknown): for weights known before dispatch.
+	pub fn size_of(id: ModelId) -> u32 {
+		Models::<T>::get(id).map_or(0, |model| model.size)
+	}
+
+	/// Chunks of a model (0 if unknown).
+	pub fn chunks_of(id: ModelId) -> u32 {
+		Models::<T>::get(id).map_or(0, |model| model.chunks)
+	}
+
+	/// The deposit a model of `size` bytes holds.
+	pub fn deposit_for(size: u32) -> BalanceOf<T> {
+		T::DepositBase::get().saturating_add(T::DepositPerByte::get().saturating_mul(size.into()))
+	}
+
+	fn owned(id: ModelId, who: &T::AccountId) -> Result<ModelOf<T>, DispatchError> {
+		let model = Models::<T>::get(id).ok_or(Error::<T>::ModelNotFound)?;
+		ensure!(&model.owner == who, Error::<T>::NotOwner);
+		Ok(model)
+	}
+
+	fn open_upload(
+		owner: &T::AccountId,
+		id: ModelId,
+		size: u32,
+		metadata: ModelMetadata,
+		fee: BalanceOf<T>,
+		declared: DeclaredShapes,
+	) -> DispatchResult {
+		ensure!(!Models::<T>::contains_key(id), Error::<T>::ModelExists);
+		ensure!(size > 0, Error::<T>::EmptyModel);
+		ensure!(size as u64 <= MAX_MODEL_BYTES, Error::<T>::ModelTooLarge);
+		ensure!(!metadata.name.is_empty(), Error::<T>::InvalidName);
+		ensure!(core::str::from_utf8(&metadata.name).is_ok(), Error::<T>::InvalidName);
+		ensure!(is_semver(&metadata.version), Error::<T>::InvalidVersion);
+		ensure!(
+			core::str::from_utf8(&metadata.description).is_ok(),
+			Error::<T>::InvalidDescription
+		);
+		let now = frame_system::Pallet::<T>::block_number();
+		let expires_at = now.saturating_add(T::UploadLifetime::get());
+		Expiries::<T>::try_mutate(expires_at, |ids| ids.try_push(id))
+			.map_err(|_| Error::<T>::TooManyExpiring)?;
+		let deposit = Self::deposit_for(size);
+		T::Currency::hold(&HoldReason::ModelStorage.into(), owner, deposit)?;
+		let chunks = size.div_ceil(T::ChunkSize::get());
+		Models::<T>::insert(
+			id,
+			Model {
+				owner: owner.clone(),
+				metadata,
+				fee,
+				size,
+				chunks,
+				declared,
+				status: ModelStatus::Uploading { received: 0, expires_at },
+				deposit,
+				created_at: now,
+			},
+		);
+		Self::deposit_event(Event::UploadStarted { id, owner: owner.clone(), size, deposit });
+		Ok(())
+	}
+
+	fn store_chunk(
+		id: ModelId,
+		mut model: ModelOf<T>,
+		index: u32,
+		bytes: BoundedVec<u8, T::ChunkSize>,
+	) -> DispatchResult {
+		let ModelStatus::Uploading { received, expires_at } = model.status else {
+			return Err(Error::<T>::NotUploading.into());
+		};
+		ensure!(index < model.chunks, Error::<T>::ChunkOutOfRange);
+		let chunk_size = T::ChunkSize::get();
+		let expected =
+			if index + 1 == model.chunks { model.size - index * chunk_size } else { chunk_size };
+		ensure!(bytes.len() as u32 == expected, Error::<T>::WrongChunkSize);
+		ensure!(!Chunks::<T>::contains_key(id, index), Error::<T>::ChunkAlreadyUploaded);
+		Chunks::<T>::insert(id, index, bytes);
+		model.status = ModelStatus::Uploading { received: received + 1, expires_at };
+		Models::<T>::insert(id, model);
+		Self::deposit_event(Event::ChunkUploaded { id, index });
+		Ok(())
+	}
+
+	/// Analyses a complete upload; `Ok(true)` when accepted.
+	fn do_finalize(id: ModelId, mut model: ModelOf<T>) -> Result<bool, DispatchError> {
+		let ModelStatus::Uploading { received, .. } = model.status else {
+			return Err(Error::<T>::NotUploading.into());
+		};
+		ensure!(received == model.chunks, Error::<T>::UploadIncomplete);
+		let engine = Self::engine_bytes().ok_or(Error::<T>::NoEngine)?;
+		let analysis = inference::analyse(
+			engine,
+			Self::model_bytes(id, model.chunks),
+			Self::declared_shapes(&model.declared),
+		);
+		let reason = match analysis {
+			Ok(analysis) if analysis.is_accepted() => {
+				let multiply_adds = analysis.cost.multiply_adds;
+				Analyses::<T>::insert(id, analysis);
+				model.status = ModelStatus::Active;
+				Self::deposit_event(Event::ModelRegistered {
+					id,
+					owner: model.owner.clone(),
+					name: model.metadata.name.clone(),
+					version: model.metadata.version.clone(),
+					fee: model.fee,
+					multiply_adds,
+				});
+				Models::<T>::insert(id, model);
+				return Ok(true);
+			},
+			Ok(analysis) => {
+				verinfer_precompile::engine::EngineError::Refused(analysis.refusals).to_string()
+			},
+			Err(error) => error.to_string(),
+		};
+		Self::delete(id, &model);
+		let mut reason = reason.into_bytes();
+		reason.truncate(<MaxReasonLen as Get<u32>>::get() as usize);
+		Self::deposit_event(Event::ModelRefused {
+			id,
+			owner: model.owner,
+			reason: BoundedVec::truncate_from(reason),
+		});
+		Ok(false)
+	}
+
+	/// Registers `bytes` (at most one chunk) at once; `Ok(true)` when accepted.
+	fn do_register(
+		owner: &T::AccountId,
+		metadata: ModelMetadata,
+		fee: BalanceOf<T>,
+		declared: DeclaredShapes,
+		bytes: &[u8],
+	) -> Result<bool, DispatchError> {
+		let id = ModelId::from(sp_io_sha2(bytes));
+		let size = u32::try_from(bytes.len()).map_err(|_| Error::<T>::ModelTooLarge)?;
+		Self::open_upload(owner, id, size, metadata, fee, declared)?;
+		for (index, chunk) in bytes.chunks(T::ChunkSize::get() as usize).enumerate() {
+			let model = Models::<T>::get(id).ok_or(Error::<T>::ModelNotFound)?;
+			let chunk =
+				BoundedVec::try_from(chunk.to_vec()).map_err(|_| Error::<T>::WrongChunkSize)?;
+			Self::store_chunk(id, model, index as u32, chunk)?;
+		}
+		let model = Models::<T>::get(id).ok_or(Error::<T>::ModelNotFound)?;
+		Self::do_finalize(id, model)
+	}
+
+	/// Removes a model's bytes, analysis and record, and releases its deposit.
+	fn delete(id: ModelId, model: &ModelOf<T>) {
+		let _ = Chunks::<T>::clear_prefix(id, model.chunks, None);
+		Analyses::<T>::remove(id);
+		Models::<T>::remove(id);
+		// The whole deposit was held for this model: releasing it exactly cannot fall short.
+		let _ = T::Currency::release(
+			&HoldReason::ModelStorage.into(),
+			&model.owner,
+			model.deposit,
+			Precision::BestEffort,
+		);
+	}
+
+	/// Stores the engine blob in chunks (genesis).
+	fn store_engine(blob: &[u8]) {
+		let chunk_size = T::ChunkSize::get() as usize;
+		let mut chunks = 0u32;
+		for (index, chunk) in blob.chunks(chunk_size).enumerate() {
+			EngineChunks::<T>::insert(
+				index as u32,
+				BoundedVec::try_from(chunk.to_vec()).expect("chunks() yields at most chunk_size"),
+			);
+			chunks += 1;
+		}
+		Engine::<T>::put(EngineInfo {
+			sha256: ModelId::from(sp_io_sha2(blob)),
+			size: blob.len() as u32,
+			chunks,
+		});
+	}
+}
+
+/// SHA-256 through the runtime's hashing host function.
+fn sp_io_sha2(bytes: &[u8]) -> [u8; 32] {
+	sp_io::hashing::sha2_256(bytes)
+}
+
+/// A model registered at genesis.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub struct GenesisModel<AccountId> {
+	pub owner: AccountId,
+	/// The ONNX bytes, `0x…` hex in JSON.
+	#[serde(with = "sp_core::bytes")]
+	pub bytes: Vec<u8>,
+	/// UTF-8.
+	pub name: alloc::string::String,
+	/// A semantic version.
+	pub version: alloc::string::String,
+	/// The per-call fee, in the smallest unit.
+	pub fee: u128,
+}
