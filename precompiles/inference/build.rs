@@ -4,6 +4,9 @@
 //!
 //! Like substrate-wasm-builder for the runtime: the nested cargo shares the outer build's jobserver
 //! and its output is cached in the target directory. `SKIP_WASM_BUILD=1` skips it (no blob).
+//!
+//! The blob is reproducible: the same sources and toolchain give the same bytes in any checkout on
+//! any machine (registry, toolchain and checkout paths never reach it; see `fixed_build_path`).
 
 use std::{
 	env,
@@ -31,8 +34,8 @@ fn main() {
 	}
 
 	let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-	let engine_dir =
-		manifest_dir.join("../engine").canonicalize().expect("precompiles/engine exists");
+	let checkout = manifest_dir.join("../..").canonicalize().expect("the checkout exists");
+	let engine_dir = checkout.join("precompiles/engine");
 	for path in ["src", "Cargo.toml", "Cargo.lock"] {
 		println!("cargo:rerun-if-changed={}", engine_dir.join(path).display());
 	}
@@ -60,11 +63,13 @@ fn main() {
 		"--cfg getrandom_backend=\"unsupported\"".to_string(),
 		// Paths of the build machine must not end up in the blob (panic locations): the registry,
 		// and the toolchain's (std's generic code inlined into the blob names its sources there).
-		// The checkout's own path is not remapped: it would change these flags, and so rebuild all
-		// of tract, in every clone; the engine's own sources are named relative to it anyway.
+		// The checkout's own path never reaches the compiler: see `fixed_build_path`.
 		format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
 		format!("--remap-path-prefix={sysroot}=/rust"),
 	];
+	// Held until the engine is built: the fixed path must not be re-pointed meanwhile by a build of
+	// another checkout.
+	let (_lock, manifest) = fixed_build_path(&checkout);
 	let mut command = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
 	// This script's feature flags belong to the outer build.
 	for (key, _) in env::vars_os() {
@@ -76,6 +81,8 @@ fn main() {
 		.current_dir(&engine_dir)
 		.env(NESTED, "1")
 		.args(["build", "--release", "--locked", "--lib", "--target", TARGET])
+		.arg("--manifest-path")
+		.arg(&manifest)
 		.arg("--target-dir")
 		.arg(&engine_target)
 		// The outer build's flags and target must not leak in.
@@ -91,6 +98,39 @@ fn main() {
 
 	let built = engine_target.join(TARGET).join("release").join("verinfer_engine.wasm");
 	copy_if_changed(&built, &blob);
+}
+
+/// Where the engine is built from: a fixed path, a symlink to this checkout (whose root manifest
+/// `verinfer-precompile` inherits from).
+///
+/// Cargo names a path package by its path (it does not resolve symlinks), and that name feeds the
+/// crate hashes that end up in the blob (type ids, the order of functions). Built through the same
+/// path, every checkout on every machine gives the same bytes, as srtool's fixed `/build` does for
+/// runtimes.
+const FIXED_CHECKOUT: &str = "/tmp/verinfer-build/checkout";
+
+/// Points [`FIXED_CHECKOUT`] at `checkout` under an exclusive lock, which the caller holds while it
+/// builds; returns the lock and the engine's manifest through the fixed path.
+#[cfg(unix)]
+fn fixed_build_path(checkout: &Path) -> (std::fs::File, PathBuf) {
+	let fixed = Path::new(FIXED_CHECKOUT);
+	let parent = fixed.parent().expect("the fixed path has a parent");
+	std::fs::create_dir_all(parent).expect("create /tmp/verinfer-build");
+	let lock = std::fs::File::create(parent.join(".lock")).expect("create the build lock");
+	lock.lock().expect("take the build lock");
+	// A fresh link renamed over the old one: the switch is atomic.
+	let fresh = parent.join(format!(".checkout-{}", std::process::id()));
+	let _ = std::fs::remove_file(&fresh);
+	std::os::unix::fs::symlink(checkout, &fresh).expect("create the build symlink");
+	std::fs::rename(&fresh, fixed).expect("point the fixed build path at this checkout");
+	(lock, fixed.join("precompiles/engine/Cargo.toml"))
+}
+
+/// Elsewhere the engine is built in place (its bytes then depend on the checkout's path).
+#[cfg(not(unix))]
+fn fixed_build_path(checkout: &Path) -> (std::fs::File, PathBuf) {
+	let manifest = checkout.join("precompiles/engine/Cargo.toml");
+	(std::fs::File::open(&manifest).expect("the engine manifest"), manifest)
 }
 
 fn copy_if_changed(from: &Path, to: &Path) {
