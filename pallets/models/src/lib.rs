@@ -567,7 +567,7 @@ impl<T: Config> Pallet<T> {
 		declared: DeclaredShapes,
 		bytes: &[u8],
 	) -> Result<bool, DispatchError> {
-		let id = ModelId::from(sp_io_sha2(bytes));
+		let id = ModelId::from(sp_io::hashing::sha2_256(bytes));
 		let size = u32::try_from(bytes.len()).map_err(|_| Error::<T>::ModelTooLarge)?;
 		Self::open_upload(owner, id, size, metadata, fee, declared)?;
 		for (index, chunk) in bytes.chunks(T::ChunkSize::get() as usize).enumerate() {
@@ -606,16 +606,11 @@ impl<T: Config> Pallet<T> {
 			chunks += 1;
 		}
 		Engine::<T>::put(EngineInfo {
-			sha256: ModelId::from(sp_io_sha2(blob)),
+			sha256: ModelId::from(sp_io::hashing::sha2_256(blob)),
 			size: blob.len() as u32,
 			chunks,
 		});
 	}
-}
-
-/// SHA-256 through the runtime's hashing host function.
-fn sp_io_sha2(bytes: &[u8]) -> [u8; 32] {
-	sp_io::hashing::sha2_256(bytes)
 }
 
 /// A model registered at genesis.

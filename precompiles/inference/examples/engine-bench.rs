@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 use verinfer_precompile::{
-	host::Engine,
+	host::{declared_as, Engine},
 	tool::{hex, outputs_hash, read_tensor},
 	ENGINE_BLOB,
 };
@@ -49,9 +49,8 @@ fn main() {
 			.iter()
 			.map(|p| read_tensor(p.as_str().unwrap().as_ref()).unwrap())
 			.collect();
-		let declared: Vec<_> = inputs.iter().map(|t| Some(t.shape.clone())).collect();
 		let start = Instant::now();
-		let mut loaded = engine.load(&model, &declared).unwrap().unwrap();
+		let mut loaded = engine.load(&model, &declared_as(&inputs)).unwrap().unwrap();
 		let load_ms = ms(start);
 		let start = Instant::now();
 		let outputs = loaded.run(&inputs).unwrap().unwrap();

@@ -195,11 +195,6 @@ impl InferenceCache {
 		Ok(self.engine(engine, read)?.and_then(|engine| Ok((engine, fetch(model, read)?))))
 	}
 
-	/// Idle loaded models held now.
-	pub fn idle_models(&self) -> usize {
-		lock(&self.idle).len()
-	}
-
 	fn check_out(&self, key: &ModelKey) -> Option<LoadedModel> {
 		let mut idle = lock(&self.idle);
 		let index = idle
@@ -250,7 +245,7 @@ pub fn fetch(stored: &StoredBytes, read: &mut ReadStorage) -> Result<Vec<u8>, In
 			.map_err(|_| InferenceError::MalformedBytes { key: key_index })?;
 		bytes.extend_from_slice(&chunk);
 	}
-	if Sha256::digest(&bytes)[..] != stored.sha256[..] {
+	if sha256(&bytes) != stored.sha256 {
 		return Err(InferenceError::HashMismatch);
 	}
 	Ok(bytes)

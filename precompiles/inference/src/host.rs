@@ -241,13 +241,17 @@ impl Engine {
 		model: &[u8],
 		inputs: &[Tensor],
 	) -> Result<Result<Vec<Tensor>, EngineError>, HostError> {
-		let declared: Vec<Option<Vec<u32>>> =
-			inputs.iter().map(|tensor| Some(tensor.shape.clone())).collect();
-		match self.load(model, &declared)? {
+		match self.load(model, &declared_as(inputs))? {
 			Ok(mut loaded) => loaded.run(inputs),
 			Err(error) => Ok(Err(error)),
 		}
 	}
+}
+
+/// Declared shapes that are exactly those of `inputs`: what a client tool declares when it runs a
+/// file on the inputs it was given.
+pub fn declared_as(inputs: &[Tensor]) -> Vec<Option<Vec<u32>>> {
+	inputs.iter().map(|tensor| Some(tensor.shape.clone())).collect()
 }
 
 /// A model loaded into an engine instance of its own, ready to run again and again.

@@ -13,7 +13,7 @@ use crate::{
 	analysis::{Analysis, TensorSpec},
 	cache::sha256,
 	engine::EngineError,
-	host::{Engine, HostError},
+	host::{declared_as, Engine, HostError},
 	tensor::Tensor,
 	tensor_io, tensor_proto,
 };
@@ -126,8 +126,7 @@ pub struct RunReport {
 
 /// Loads `model` for the inputs' shapes and runs it on them.
 pub fn run(engine: &Engine, model: &[u8], inputs: &[Tensor]) -> Result<RunReport, ToolError> {
-	let declared: Vec<_> = inputs.iter().map(|t| Some(t.shape.clone())).collect();
-	let mut loaded = engine.load(model, &declared)?.map_err(ToolError::Engine)?;
+	let mut loaded = engine.load(model, &declared_as(inputs))?.map_err(ToolError::Engine)?;
 	let outputs = loaded.run(inputs)?.map_err(ToolError::Engine)?;
 	let check = CheckReport {
 		model_id: sha256(model),

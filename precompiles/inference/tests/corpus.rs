@@ -5,7 +5,7 @@ mod common;
 use std::ops::Range;
 
 use common::{corpus, differences, engine, floats};
-use verinfer_precompile::{analysis::MAX_NODES, tensor_io::to_npy};
+use verinfer_precompile::{analysis::MAX_NODES, host::declared_as, tensor_io::to_npy};
 
 /// Where the engine knowingly departs from the ONNX reference, element by element, with the value
 /// it gives instead (checked exactly, so a change of behaviour is caught). Each is tract's
@@ -110,8 +110,7 @@ fn linear_models_are_priced_by_their_multiply_adds() {
 fn a_loaded_model_gives_the_same_bytes_on_every_run_and_as_a_fresh_load() {
 	for model in corpus() {
 		let fresh = engine().run(&model.model, &model.inputs).unwrap().unwrap();
-		let declared: Vec<_> = model.inputs.iter().map(|t| Some(t.shape.clone())).collect();
-		let mut loaded = engine().load(&model.model, &declared).unwrap().unwrap();
+		let mut loaded = engine().load(&model.model, &declared_as(&model.inputs)).unwrap().unwrap();
 		for _ in 0..3 {
 			let again = loaded.run(&model.inputs).unwrap().unwrap();
 			let bytes = |outputs: &[verinfer_precompile::Tensor]| {

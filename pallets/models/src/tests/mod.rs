@@ -93,8 +93,7 @@ pub fn fixture(path: &str) -> Vec<u8> {
 }
 
 pub fn id_of(bytes: &[u8]) -> ModelId {
-	use sha2::Digest;
-	ModelId::from(<[u8; 32]>::from(sha2::Sha256::digest(bytes)))
+	ModelId::from(verinfer_precompile::cache::sha256(bytes))
 }
 
 pub fn metadata(name: &str, version: &str) -> ModelMetadata {
