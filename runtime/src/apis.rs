@@ -18,8 +18,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, Hosting, Inference,
+	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment,
+	VERSION,
 };
 
 impl_runtime_apis! {
@@ -196,6 +197,37 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_inference::runtime_api::InferenceApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn model(id: pallet_models::ModelId) -> Option<pallet_inference::ModelInfoOf<Runtime>> {
+			Inference::model_info(id)
+		}
+
+		fn models() -> Vec<pallet_inference::ModelInfoOf<Runtime>> {
+			Inference::model_infos()
+		}
+
+		fn dry_run(
+			model: pallet_models::ModelId,
+			inputs: Vec<verinfer_precompile::tensor::Tensor>,
+		) -> Result<pallet_inference::DryRun<Balance>, pallet_inference::DryRunError> {
+			Inference::dry_run(model, inputs)
+		}
+
+		fn result(request_id: pallet_inference::RequestId) -> Option<pallet_inference::ResultOf<Runtime>> {
+			Inference::result(request_id)
+		}
+	}
+
+	impl pallet_hosting::runtime_api::HostingApi<Block, AccountId, Balance> for Runtime {
+		fn hosts(model: pallet_models::ModelId) -> Vec<pallet_hosting::HostInfo<AccountId, Balance>> {
+			Hosting::hosts_of(model)
+		}
+
+		fn host(account: AccountId) -> Option<pallet_hosting::HostInfo<AccountId, Balance>> {
+			Hosting::host_info(account)
 		}
 	}
 

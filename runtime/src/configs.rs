@@ -1,5 +1,6 @@
 //! The `Config` of every pallet and the chain-wide parameters they share.
 
+use frame_support::PalletId;
 use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
@@ -10,16 +11,23 @@ use frame_support::{
 		IdentityFee, Weight,
 	},
 };
-use frame_system::limits::{BlockLength, BlockWeights};
+use frame_system::{
+	limits::{BlockLength, BlockWeights},
+	EnsureRoot,
+};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::{
+	traits::{AccountIdConversion, One},
+	Perbill,
+};
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
-	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, HOURS, MICRO_UNIT, SLOT_DURATION, SS58_PREFIX, UNIT, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Hosting, Inference, Models,
+	Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	RuntimeOrigin, RuntimeTask, System, DAYS, EXISTENTIAL_DEPOSIT, HOURS, MICRO_UNIT,
+	SLOT_DURATION, SS58_PREFIX, UNIT, VERSION,
 };
 
 /// Share of a block's weight and length that ordinary (non-operational) extrinsics may use; the rest
@@ -163,5 +171,86 @@ impl pallet_models::Config for Runtime {
 	type UploadLifetime = ModelUploadLifetime;
 	/// Uploads are opened at most a few per block; 64 expiring in one block is far beyond that.
 	type MaxExpiringPerBlock = ConstU32<64>;
+	/// One call of the model must fit one extrinsic's share of a block.
+	type CallAdmission = Inference;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Hosts serving a model share 30 % of its per-call fee; its owner keeps 70 %.
+	pub const InferenceHostShare: Perbill = Perbill::from_percent(30);
+	/// Results stay a day: long enough for any client to read them after its call is included.
+	pub const InferenceResultRetention: BlockNumber = DAYS;
+}
+
+impl pallet_inference::Config for Runtime {
+	type Hosts = Hosting;
+	type HostShare = InferenceHostShare;
+	type ResultRetention = InferenceResultRetention;
+	/// 256 KiB of outputs per call: a 50,000-class f32 logit vector fits; a day of full blocks of
+	/// such calls stays within a few GiB of state.
+	type MaxResultBytes = ConstU32<{ 256 * 1024 }>;
+	/// Outputs up to 4 KiB (a 1,000-class f32 vector) ride in the event, so a client needs no
+	/// second query.
+	type MaxEventOutputBytes = ConstU32<{ 4 * 1024 }>;
+	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// A host serves with at least 10 UNIT at stake: enough that a slash hurts, little enough that
+	/// anyone with a GPU-less server can take part.
+	pub const HostMinBond: Balance = 10 * UNIT;
+	/// Unbonded stake stays held, and slashable, for a week: time for a fault to be found and
+	/// judged by governance before the stake can leave.
+	pub const HostUnbondingPeriod: BlockNumber = 7 * DAYS;
+	/// Slashed stake goes to the treasury account (no treasury pallet yet: governance spends it by
+	/// root call).
+	pub TreasuryAccount: AccountId = PalletId(*b"vi/trsry").into_account_truncating();
+}
+
+impl pallet_hosting::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = Models;
+	type MinBond = HostMinBond;
+	type UnbondingPeriod = HostUnbondingPeriod;
+	/// A host unbonding once a day through the unbonding period needs 7; 32 leaves room.
+	type MaxUnlockingChunks = ConstU32<32>;
+	/// One host serves at most 32 models: each is one more model its machine keeps loaded.
+	type MaxModelsPerHost = ConstU32<32>;
+	/// At most 64 hosts share a model's fees: paying them is part of every call's weight.
+	type MaxHostsPerModel = ConstU32<64>;
+	type Treasury = TreasuryAccount;
+	type SlashOrigin = EnsureRoot<AccountId>;
+	type WeightInfo = pallet_hosting::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ActivateModel;
+}
+
+/// Makes a model Active in the registry for the hosting pallet's benchmarks, without uploading one.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct ActivateModel;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_hosting::BenchmarkHelper for ActivateModel {
+	fn activate_model(id: pallet_models::ModelId) {
+		pallet_models::Models::<Runtime>::insert(
+			id,
+			pallet_models::Model {
+				owner: TreasuryAccount::get(),
+				metadata: pallet_models::ModelMetadata {
+					name: Default::default(),
+					version: Default::default(),
+					description: Default::default(),
+				},
+				fee: 0,
+				size: 0,
+				chunks: 0,
+				declared: Default::default(),
+				status: pallet_models::ModelStatus::Active,
+				deposit: 0,
+				created_at: 0,
+			},
+		);
+	}
 }

@@ -197,4 +197,10 @@ mod runtime {
 
 	#[runtime::pallet_index(7)]
 	pub type Models = pallet_models;
+
+	#[runtime::pallet_index(8)]
+	pub type Inference = pallet_inference;
+
+	#[runtime::pallet_index(9)]
+	pub type Hosting = pallet_hosting;
 }

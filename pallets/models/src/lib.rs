@@ -38,6 +38,7 @@ extern crate alloc;
 
 #[cfg(test)]
 mod tests;
+pub mod traits;
 pub mod types;
 pub mod weights;
 
@@ -57,6 +58,7 @@ use verinfer_precompile::{
 };
 
 pub use pallet::*;
+pub use traits::{CallAdmission, HostRewards, ModelRegistry};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -97,6 +99,8 @@ pub mod pallet {
 		/// Most uploads that may expire in one block (bounds `on_initialize`).
 		#[pallet::constant]
 		type MaxExpiringPerBlock: Get<u32>;
+		/// Whether one call of an accepted model fits the chain (the inference pallet's budget).
+		type CallAdmission: CallAdmission;
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -528,23 +532,26 @@ impl<T: Config> Pallet<T> {
 			Self::declared_shapes(&model.declared),
 		);
 		let reason = match analysis {
-			Ok(analysis) if analysis.is_accepted() => {
-				let multiply_adds = analysis.cost.multiply_adds;
-				Analyses::<T>::insert(id, analysis);
-				model.status = ModelStatus::Active;
-				Self::deposit_event(Event::ModelRegistered {
-					id,
-					owner: model.owner.clone(),
-					name: model.metadata.name.clone(),
-					version: model.metadata.version.clone(),
-					fee: model.fee,
-					multiply_adds,
-				});
-				Models::<T>::insert(id, model);
-				return Ok(true);
-			},
-			Ok(analysis) => {
+			Ok(analysis) if !analysis.is_accepted() => {
 				verinfer_precompile::engine::EngineError::Refused(analysis.refusals).to_string()
+			},
+			Ok(analysis) => match T::CallAdmission::admit(&analysis, model.size) {
+				Err(reason) => alloc::string::String::from_utf8_lossy(&reason).into_owned(),
+				Ok(()) => {
+					let multiply_adds = analysis.cost.multiply_adds;
+					Analyses::<T>::insert(id, analysis);
+					model.status = ModelStatus::Active;
+					Self::deposit_event(Event::ModelRegistered {
+						id,
+						owner: model.owner.clone(),
+						name: model.metadata.name.clone(),
+						version: model.metadata.version.clone(),
+						fee: model.fee,
+						multiply_adds,
+					});
+					Models::<T>::insert(id, model);
+					return Ok(true);
+				},
 			},
 			Err(error) => error.to_string(),
 		};
@@ -610,6 +617,12 @@ impl<T: Config> Pallet<T> {
 			size: blob.len() as u32,
 			chunks,
 		});
+	}
+}
+
+impl<T: Config> ModelRegistry for Pallet<T> {
+	fn is_active(model: &ModelId) -> bool {
+		Models::<T>::get(model).is_some_and(|model| model.status == ModelStatus::Active)
 	}
 }
 

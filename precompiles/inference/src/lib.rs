@@ -16,6 +16,7 @@
 //! - [`cache`] (`std`): the node's compiled engines and loaded models.
 //! - [`tool`] (`std`): the library behind `verinfer model check` / `model run`;
 //!   [`determinism`] (`std`): corpus digests compared across CPUs.
+//! - [`synthetic`]: ONNX models of known cost built in memory, for the pallets' benchmarks.
 //! - [`interface`]: the `#[runtime_interface]` host functions (`inference::analyse`,
 //!   `inference::run`) and the [`interface::InferenceCacheExt`] extension that gives them the cache.
 
@@ -33,6 +34,7 @@ pub mod engine;
 pub mod host;
 #[cfg(feature = "interface")]
 pub mod interface;
+pub mod synthetic;
 pub mod tensor;
 #[cfg(feature = "std")]
 pub mod tensor_io;

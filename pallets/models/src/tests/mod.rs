@@ -57,6 +57,7 @@ impl pallet_models::Config for Test {
 	type DepositPerByte = DepositPerByte;
 	type UploadLifetime = UploadLifetime;
 	type MaxExpiringPerBlock = ConstU32<4>;
+	type CallAdmission = ();
 	type WeightInfo = crate::weights::Estimates<frame_support::weights::constants::RocksDbWeight>;
 }
 

@@ -1,0 +1,468 @@
+//! # Inference pallet
+//!
+//! Runs registered models in the block: the chain's reason to exist.
+//!
+//! ## Terminology
+//!
+//! - **Request id**: numbers every successful `infer` in execution order ([`RequestId`]).
+//! - **Result**: the outputs of one call with who asked, when, what was paid and the outputs'
+//!   SHA-256 ([`InferenceResult`]); kept for [`Config::ResultRetention`] blocks, then removed in
+//!   `on_idle`, oldest first.
+//! - **Fee**: the model's per-call fee, set by its owner. [`Config::HostShare`] of it goes to the
+//!   hosts serving the model (stake-weighted, by [`Config::Hosts`]), the rest to the owner; with
+//!   no host serving, all to the owner. The ordinary transaction fee is paid besides.
+//! - **Call weight**: what `infer` is charged before it runs, from the model's stored analysis:
+//!   multiply-adds, elements touched and input/output bytes price the run; the model's size prices
+//!   loading it. A model is loaded once per block on every validator (the node keeps loaded models
+//!   between calls), so a second call of the same model in a block is refunded the load.
+//!
+//! ## Life of a call
+//!
+//! `infer(model, inputs, max_fee)` first checks, before running anything, that the model is
+//! Active, that the inputs match its specs exactly (count, dtype, shape, well-formed tensors),
+//! that the fee is at most `max_fee` and that the caller can pay it. Any of these failing is an
+//! error charged only the checks' weight. Then the engine runs the model through the
+//! `inference::run` host function; a failure there (the engine's memory limit, a failure inside
+//! tract) is an error too, identical on every validator and charged the full call weight: the
+//! work was done. On success the fee is paid, the result stored and [`Event::InferenceCompleted`]
+//! carries the output hash always and the outputs when small.
+//!
+//! A model whose single call cannot be executed within one extrinsic's share of a block, or whose
+//! outputs exceed [`Config::MaxResultBytes`], is refused at registration ([`CallAdmission`]).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+use alloc::{format, vec::Vec};
+use codec::Encode;
+use frame_support::{
+	dispatch::{DispatchClass, PostDispatchInfo, WithPostDispatchInfo},
+	pallet_prelude::*,
+	traits::{
+		fungible::{Inspect, Mutate},
+		tokens::{Fortitude, Preservation},
+	},
+};
+use frame_system::pallet_prelude::*;
+use pallet_models::{
+	Analyses, BalanceOf, CallAdmission, HostRewards, ModelId, ModelOf, ModelStatus, Models,
+};
+use sp_core::H256;
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	Perbill,
+};
+use verinfer_precompile::{
+	analysis::Analysis,
+	engine::EngineError,
+	interface::{inference, InferenceError},
+	tensor::Tensor,
+};
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// A stored result.
+pub type ResultOf<T> =
+	InferenceResult<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+/// A model as the runtime API describes it.
+pub type ModelInfoOf<T> =
+	ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+/// Models whose load this block has paid for: as many as the node keeps loaded between calls
+/// (`verinfer_precompile::cache::MAX_IDLE_MODELS`), so that a refunded load is never a real one.
+pub type MaxWarmModels = ConstU32<16>;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config:
+		frame_system::Config<RuntimeEvent: From<Event<Self>>>
+		+ pallet_models::Config<Currency: Mutate<Self::AccountId>>
+	{
+		/// Pays the hosts serving a model their share of its fee.
+		type Hosts: HostRewards<Self::AccountId, BalanceOf<Self>>;
+		/// Share of a model's fee that goes to its hosts; the rest goes to its owner.
+		#[pallet::constant]
+		type HostShare: Get<Perbill>;
+		/// Blocks a result is kept before `on_idle` may remove it.
+		#[pallet::constant]
+		type ResultRetention: Get<BlockNumberFor<Self>>;
+		/// Most bytes of outputs one call may store; models producing more are refused at
+		/// registration.
+		#[pallet::constant]
+		type MaxResultBytes: Get<u32>;
+		/// Outputs of at most this many bytes are carried in `InferenceCompleted` itself.
+		#[pallet::constant]
+		type MaxEventOutputBytes: Get<u32>;
+		/// Weights of the calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// The id the next successful call gets.
+	#[pallet::storage]
+	pub type NextRequestId<T: Config> = StorageValue<_, RequestId, ValueQuery>;
+
+	/// The oldest id that may still have a result: where `on_idle` resumes pruning.
+	#[pallet::storage]
+	pub type OldestResult<T: Config> = StorageValue<_, RequestId, ValueQuery>;
+
+	/// Results by request id. Unbounded: outputs are bounded by [`Config::MaxResultBytes`] at
+	/// registration.
+	#[pallet::storage]
+	#[pallet::unbounded]
+	pub type Results<T: Config> = StorageMap<_, Twox64Concat, RequestId, ResultOf<T>>;
+
+	/// Models already loaded (and paid for) in this block; cleared at the start of each block.
+	#[pallet::storage]
+	#[pallet::whitelist_storage]
+	pub type WarmModels<T: Config> =
+		StorageValue<_, BoundedVec<ModelId, MaxWarmModels>, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A model ran; its result is stored under `request_id`. `outputs` is present when their
+		/// SCALE encoding is at most [`Config::MaxEventOutputBytes`].
+		InferenceCompleted {
+			request_id: RequestId,
+			model: ModelId,
+			caller: T::AccountId,
+			fee: BalanceOf<T>,
+			output_hash: H256,
+			outputs: Option<Vec<Tensor>>,
+		},
+		/// Expired results were removed, from `first` to `last` inclusive.
+		ResultsPruned { first: RequestId, last: RequestId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No model with this id.
+		ModelNotFound,
+		/// The model is still being uploaded.
+		ModelNotActive,
+		/// The model's owner deprecated it: no new calls.
+		ModelDeprecated,
+		/// A different number of inputs than the model takes.
+		InputCountMismatch,
+		/// Input `index` is not a well-formed tensor (data length, booleans).
+		InvalidInput { index: u8 },
+		/// Input `index` has another element type than the model's spec.
+		InputDtypeMismatch { index: u8 },
+		/// Input `index` has another shape than the model's spec.
+		InputShapeMismatch { index: u8 },
+		/// The model's fee is above the `max_fee` the caller accepts.
+		FeeAboveMax,
+		/// The caller cannot pay the model's fee.
+		InsufficientBalance,
+		/// The engine needed more memory than it may use.
+		EngineMemoryExceeded,
+		/// The engine failed to run the model (the dry-run API gives its full error).
+		InferenceFailed,
+		/// The outputs are larger than a result may be.
+		OutputTooLarge,
+		/// The chain has no engine blob.
+		NoEngine,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(_: BlockNumberFor<T>) -> Weight {
+			WarmModels::<T>::kill();
+			T::DbWeight::get().writes(1)
+		}
+
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::prune(now, remaining)
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Runs `model` on `inputs`, paying the model's fee (at most `max_fee`) to its owner and
+		/// hosts, and stores the outputs under the next request id.
+		#[pallet::call_index(0)]
+		#[pallet::weight(Pallet::<T>::infer_weight(*model))]
+		pub fn infer(
+			origin: OriginFor<T>,
+			model: ModelId,
+			inputs: Vec<Tensor>,
+			max_fee: BalanceOf<T>,
+		) -> DispatchResultWithPostInfo {
+			let caller = ensure_signed(origin)?;
+			let checks_only = Self::checks_weight();
+			let (record, analysis) =
+				Self::callable(model, &inputs).map_err(|error| error.with_weight(checks_only))?;
+			ensure!(record.fee <= max_fee, Error::<T>::FeeAboveMax.with_weight(checks_only));
+			let spendable =
+				T::Currency::reducible_balance(&caller, Preservation::Preserve, Fortitude::Polite);
+			ensure!(
+				spendable >= record.fee,
+				Error::<T>::InsufficientBalance.with_weight(checks_only)
+			);
+
+			let weight = Self::call_weight(&analysis, record.size);
+			let warm = WarmModels::<T>::get().contains(&model);
+			let actual = if warm { weight.run } else { weight.run.saturating_add(weight.load) };
+			let outputs = Self::run(model, &record, inputs).map_err(|error| {
+				let error = match error {
+					InferenceError::Engine(EngineError::MemoryLimitExceeded { .. }) => {
+						Error::<T>::EngineMemoryExceeded
+					},
+					_ => Error::<T>::InferenceFailed,
+				};
+				error.with_weight(actual)
+			})?;
+			let encoded = outputs.encode();
+			ensure!(
+				encoded.len() as u64 <= T::MaxResultBytes::get() as u64,
+				Error::<T>::OutputTooLarge.with_weight(actual)
+			);
+			Self::pay(model, &record, &caller).map_err(|error| error.with_weight(actual))?;
+			if !warm {
+				// Full: the load is simply charged again for the next model (see MaxWarmModels).
+				let _ = WarmModels::<T>::try_mutate(|warm| warm.try_push(model));
+			}
+
+			let request_id = NextRequestId::<T>::mutate(|next| {
+				let id = *next;
+				*next = next.saturating_add(1);
+				id
+			});
+			let output_hash = H256::from(sp_io::hashing::sha2_256(&encoded));
+			let in_event = encoded.len() as u64 <= T::MaxEventOutputBytes::get() as u64;
+			Self::deposit_event(Event::InferenceCompleted {
+				request_id,
+				model,
+				caller: caller.clone(),
+				fee: record.fee,
+				output_hash,
+				outputs: in_event.then(|| outputs.clone()),
+			});
+			Results::<T>::insert(
+				request_id,
+				InferenceResult {
+					model,
+					caller,
+					at: frame_system::Pallet::<T>::block_number(),
+					fee: record.fee,
+					output_hash,
+					outputs,
+				},
+			);
+			Ok(PostDispatchInfo { actual_weight: Some(actual), pays_fee: Pays::Yes })
+		}
+	}
+}
+
+/// The two parts of a call's weight.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct CallWeight {
+	/// Running the loaded model, storing the result, paying the fee.
+	pub run: Weight,
+	/// Loading the model: charged to the first call of the model in a block.
+	pub load: Weight,
+}
+
+impl CallWeight {
+	/// What `infer` is charged up front.
+	pub fn total(&self) -> Weight {
+		self.run.saturating_add(self.load)
+	}
+}
+
+/// `value / 2^shift`, rounded up, as a benchmark component.
+fn units(value: u64, shift: u32) -> u32 {
+	u32::try_from(value.div_ceil(1 << shift)).unwrap_or(u32::MAX)
+}
+
+impl<T: Config> Pallet<T> {
+	/// The weight of one call of a model with this analysis and size (bytes).
+	pub fn call_weight(analysis: &Analysis, size: u32) -> CallWeight {
+		let io_bytes = analysis
+			.inputs
+			.iter()
+			.chain(&analysis.outputs)
+			.fold(0u64, |bytes, spec| bytes.saturating_add(spec.byte_len()));
+		let run = <T as Config>::WeightInfo::infer(
+			units(analysis.cost.multiply_adds, 20),
+			units(analysis.cost.elements_touched, 20),
+			units(io_bytes, 10),
+		)
+		.saturating_add(T::Hosts::reward_weight());
+		let load = <T as Config>::WeightInfo::load_model(units(size as u64, 10));
+		CallWeight { run, load }
+	}
+
+	/// What `infer` of `model` is charged before dispatch: the whole call for a model that can be
+	/// called, the checks alone for one that cannot.
+	pub fn infer_weight(model: ModelId) -> Weight {
+		let call = Models::<T>::get(model)
+			.zip(Analyses::<T>::get(model))
+			.map(|(record, analysis)| Self::call_weight(&analysis, record.size).total());
+		// The model and its analysis were read to find the weight.
+		call.unwrap_or_else(Self::checks_weight).saturating_add(T::DbWeight::get().reads(2))
+	}
+
+	/// Weight of the checks that precede running a model.
+	fn checks_weight() -> Weight {
+		<T as Config>::WeightInfo::infer(0, 0, 0)
+	}
+
+	/// The model's record and analysis, if it may be called with `inputs`.
+	fn callable(model: ModelId, inputs: &[Tensor]) -> Result<(ModelOf<T>, Analysis), Error<T>> {
+		let record = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		match record.status {
+			ModelStatus::Active => {},
+			ModelStatus::Uploading { .. } => return Err(Error::<T>::ModelNotActive),
+			ModelStatus::Deprecated => return Err(Error::<T>::ModelDeprecated),
+		}
+		let analysis = Analyses::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		ensure!(inputs.len() == analysis.inputs.len(), Error::<T>::InputCountMismatch);
+		for (index, (input, spec)) in inputs.iter().zip(&analysis.inputs).enumerate() {
+			// At most `MaxDeclaredInputs` inputs are checked by index in errors; the model's
+			// input count is what bounds `index`, and models have few.
+			let index = u8::try_from(index).unwrap_or(u8::MAX);
+			ensure!(input.dtype == spec.dtype, Error::<T>::InputDtypeMismatch { index });
+			ensure!(input.shape == spec.shape, Error::<T>::InputShapeMismatch { index });
+			ensure!(input.validate().is_ok(), Error::<T>::InvalidInput { index });
+		}
+		Ok((record, analysis))
+	}
+
+	/// Runs an Active model on checked inputs.
+	fn run(
+		model: ModelId,
+		record: &ModelOf<T>,
+		inputs: Vec<Tensor>,
+	) -> Result<Vec<Tensor>, InferenceError> {
+		let engine = pallet_models::Pallet::<T>::engine_bytes().ok_or(InferenceError::Engine(
+			EngineError::Failed(b"the chain has no engine blob".to_vec()),
+		))?;
+		inference::run(
+			engine,
+			pallet_models::Pallet::<T>::model_bytes(model, record.chunks),
+			pallet_models::Pallet::<T>::declared_shapes(&record.declared),
+			inputs,
+		)
+	}
+
+	/// Pays the model's fee from `caller`: the hosts' share to the hosts (if any serve it), the
+	/// rest to the owner.
+	fn pay(model: ModelId, record: &ModelOf<T>, caller: &T::AccountId) -> DispatchResult {
+		if record.fee.is_zero() {
+			return Ok(());
+		}
+		let to_hosts = T::Hosts::reward(&model, caller, T::HostShare::get() * record.fee)?;
+		let to_owner = record.fee.saturating_sub(to_hosts);
+		if !to_owner.is_zero() && caller != &record.owner {
+			T::Currency::transfer(caller, &record.owner, to_owner, Preservation::Preserve)?;
+		}
+		Ok(())
+	}
+
+	/// Removes results older than the retention period, oldest first, within `remaining`.
+	fn prune(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+		let db = T::DbWeight::get();
+		let per_result = <T as Config>::WeightInfo::prune_result();
+		// Reading both cursors, and writing one back.
+		let mut used = db.reads_writes(2, 1);
+		if remaining.any_lt(used.saturating_add(per_result)) {
+			return Weight::zero();
+		}
+		let (first, next) = (OldestResult::<T>::get(), NextRequestId::<T>::get());
+		let mut oldest = first;
+		while oldest < next && used.saturating_add(per_result).all_lte(remaining) {
+			used.saturating_accrue(per_result);
+			match Results::<T>::get(oldest) {
+				Some(result) if result.at.saturating_add(T::ResultRetention::get()) > now => break,
+				_ => {
+					Results::<T>::remove(oldest);
+					oldest += 1;
+				},
+			}
+		}
+		if oldest != first {
+			OldestResult::<T>::put(oldest);
+			Self::deposit_event(Event::ResultsPruned { first, last: oldest - 1 });
+		}
+		used
+	}
+
+	/// Runs `model` on `inputs` as `infer` would, changing nothing.
+	pub fn dry_run(
+		model: ModelId,
+		inputs: Vec<Tensor>,
+	) -> Result<DryRun<BalanceOf<T>>, DryRunError> {
+		let (record, _) =
+			Self::callable(model, &inputs).map_err(|error| DryRunError::Refused(error.into()))?;
+		let outputs = Self::run(model, &record, inputs).map_err(DryRunError::Failed)?;
+		let output_hash = H256::from(sp_io::hashing::sha2_256(&outputs.encode()));
+		Ok(DryRun { outputs, output_hash, weight: Self::infer_weight(model), fee: record.fee })
+	}
+
+	/// A model as the runtime API describes it.
+	pub fn model_info(id: ModelId) -> Option<ModelInfoOf<T>> {
+		let model = Models::<T>::get(id)?;
+		let analysis = Analyses::<T>::get(id);
+		let call_weight =
+			analysis.as_ref().map(|analysis| Self::call_weight(analysis, model.size).total());
+		Some(ModelInfo { id, model, analysis, call_weight })
+	}
+
+	/// Every model, ordered by id.
+	pub fn model_infos() -> Vec<ModelInfoOf<T>> {
+		let mut ids: Vec<ModelId> = Models::<T>::iter_keys().collect();
+		ids.sort();
+		ids.into_iter().filter_map(Self::model_info).collect()
+	}
+
+	/// A stored result.
+	pub fn result(request_id: RequestId) -> Option<ResultOf<T>> {
+		Results::<T>::get(request_id)
+	}
+}
+
+impl<T: Config> CallAdmission for Pallet<T> {
+	fn admit(analysis: &Analysis, size: u32) -> Result<(), Vec<u8>> {
+		// Upper bound of the SCALE encoding: each tensor's data plus a small header.
+		let outputs = analysis
+			.outputs
+			.iter()
+			.fold(0u64, |bytes, spec| bytes.saturating_add(spec.byte_len()).saturating_add(64));
+		let limit = T::MaxResultBytes::get() as u64;
+		if outputs > limit {
+			return Err(format!(
+				"outputs of {outputs} bytes are above the {limit} bytes a result may hold"
+			)
+			.into_bytes());
+		}
+		let weight = Self::call_weight(analysis, size).total();
+		let block = T::BlockWeights::get();
+		let normal = block.get(DispatchClass::Normal);
+		let max = normal.max_extrinsic.unwrap_or(block.max_block);
+		if weight.any_gt(max) {
+			return Err(format!(
+				"one call weighs {} ps (loading included), above the {} ps one extrinsic may use",
+				weight.ref_time(),
+				max.ref_time()
+			)
+			.into_bytes());
+		}
+		Ok(())
+	}
+}

@@ -1,0 +1,28 @@
+//! The inference runtime API: what the node's RPC asks the runtime about models, dry runs and
+//! results, at any block.
+
+use alloc::vec::Vec;
+use codec::Codec;
+use pallet_models::ModelId;
+use verinfer_precompile::tensor::Tensor;
+
+use crate::types::{DryRun, DryRunError, InferenceResult, ModelInfo, RequestId};
+
+sp_api::decl_runtime_apis! {
+	/// Models, dry-run inference and stored results.
+	pub trait InferenceApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		/// One model, in any state.
+		fn model(id: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>>;
+		/// Every model, in any state, ordered by id.
+		fn models() -> Vec<ModelInfo<AccountId, Balance, BlockNumber>>;
+		/// Runs `model` on `inputs` as `infer` would, without changing state or charging anything.
+		fn dry_run(model: ModelId, inputs: Vec<Tensor>) -> Result<DryRun<Balance>, DryRunError>;
+		/// A stored result, while it is retained.
+		fn result(request_id: RequestId) -> Option<InferenceResult<AccountId, Balance, BlockNumber>>;
+	}
+}

@@ -1,0 +1,57 @@
+//! What the registry offers the pallets built on it, and asks of them, without depending on them:
+//! the hosting pallet asks whether a model is callable and pays its hosts; the inference pallet
+//! says whether a model's single call fits the chain before the model is accepted.
+
+use alloc::vec::Vec;
+use frame_support::weights::Weight;
+use sp_runtime::{traits::Zero, DispatchError};
+use verinfer_precompile::analysis::Analysis;
+
+use crate::ModelId;
+
+/// Which models exist and may be called.
+pub trait ModelRegistry {
+	/// Whether `model` is Active: registered, accepted by the engine and not deprecated.
+	fn is_active(model: &ModelId) -> bool;
+}
+
+/// Pays the hosts that serve a model their share of its calls' fees.
+pub trait HostRewards<AccountId, Balance> {
+	/// The most [`HostRewards::reward`] may weigh: paying the most hosts a model may have.
+	fn reward_weight() -> Weight;
+
+	/// Moves up to `amount` from `payer` to the hosts serving `model`, each its stake-weighted
+	/// share, and returns what was moved: zero when no host serves the model, and the caller
+	/// decides where the rest goes. Fails, moving nothing, when `payer` cannot pay.
+	fn reward(
+		model: &ModelId,
+		payer: &AccountId,
+		amount: Balance,
+	) -> Result<Balance, DispatchError>;
+}
+
+/// No hosting: nothing is paid to hosts.
+impl<AccountId, Balance: Zero> HostRewards<AccountId, Balance> for () {
+	fn reward_weight() -> Weight {
+		Weight::zero()
+	}
+
+	fn reward(_: &ModelId, _: &AccountId, _: Balance) -> Result<Balance, DispatchError> {
+		Ok(Zero::zero())
+	}
+}
+
+/// Decides, at `finalize`, whether the chain can serve calls of a model the engine accepted.
+pub trait CallAdmission {
+	/// `Err(reason)` when one call of the model described by `analysis` (`size` bytes) cannot
+	/// be executed within what one extrinsic may use; the model is then refused like any model
+	/// the engine refuses.
+	fn admit(analysis: &Analysis, size: u32) -> Result<(), Vec<u8>>;
+}
+
+/// Admits every model the engine accepts.
+impl CallAdmission for () {
+	fn admit(_: &Analysis, _: u32) -> Result<(), Vec<u8>> {
+		Ok(())
+	}
+}
