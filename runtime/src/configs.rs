@@ -173,6 +173,8 @@ impl pallet_models::Config for Runtime {
 	type MaxExpiringPerBlock = ConstU32<64>;
 	/// One call of the model must fit one extrinsic's share of a block.
 	type CallAdmission = Inference;
+	/// Root (sudo on this chain) replaces the engine: a change of numerics for every model.
+	type EngineOrigin = EnsureRoot<AccountId>;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }
 

@@ -34,6 +34,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 pub mod runtime_api;
 #[cfg(test)]
 mod tests;

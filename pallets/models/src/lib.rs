@@ -31,11 +31,19 @@
 //!
 //! The engine blob (tract compiled to Wasm) is stored the same way, set at genesis. Its hash and
 //! chunk keys are what [`Pallet::engine_bytes`] hands the host functions.
+//!
+//! [`Config::EngineOrigin`] (root) replaces it: `begin_engine_upload(sha256, size)`,
+//! `upload_engine_chunk` for each chunk, then `activate_engine(probe)`, which has the new engine
+//! analyse the Active model `probe` and switches only if it accepts it: a blob that is not an
+//! engine, or that cannot analyse a model the chain runs, never becomes the engine. The old
+//! engine's chunks are then deleted. Models keep the analyses the old engine made.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 #[cfg(test)]
 mod tests;
 pub mod traits;
@@ -51,6 +59,7 @@ use frame_support::{
 	},
 };
 use frame_system::pallet_prelude::*;
+use sp_core::H256;
 use sp_runtime::traits::{SaturatedConversion, Saturating};
 use verinfer_precompile::{
 	analysis::{Analysis, MAX_MODEL_BYTES},
@@ -70,6 +79,9 @@ pub type ModelOf<T> =
 	Model<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 /// Longest reason text in a `ModelRefused` event: 1 KiB.
 pub type MaxReasonLen = ConstU32<1024>;
+/// Largest engine blob: 64 MiB, four times today's (15 MB), and far below what the node's
+/// wasmtime compiles in reasonable time and memory.
+pub const MAX_ENGINE_BYTES: u32 = 64 << 20;
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -101,6 +113,8 @@ pub mod pallet {
 		type MaxExpiringPerBlock: Get<u32>;
 		/// Whether one call of an accepted model fits the chain (the inference pallet's budget).
 		type CallAdmission: CallAdmission;
+		/// Who may replace the engine blob: root or governance.
+		type EngineOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -147,10 +161,15 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Engine<T: Config> = StorageValue<_, EngineInfo>;
 
-	/// The engine blob's bytes, by chunk index.
+	/// Engine blobs' bytes, by the blob's SHA-256 and chunk index: the current engine's, and a
+	/// replacement's while it is uploaded.
 	#[pallet::storage]
 	pub type EngineChunks<T: Config> =
-		StorageMap<_, Twox64Concat, u32, BoundedVec<u8, T::ChunkSize>>;
+		StorageDoubleMap<_, Identity, H256, Twox64Concat, u32, BoundedVec<u8, T::ChunkSize>>;
+
+	/// A replacement engine blob being uploaded.
+	#[pallet::storage]
+	pub type PendingEngine<T: Config> = StorageValue<_, EngineUpload>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -225,6 +244,12 @@ pub mod pallet {
 		ModelTransferred { id: ModelId, from: T::AccountId, to: T::AccountId },
 		/// The model's bytes are gone and the deposit released.
 		ModelRemoved { id: ModelId },
+		/// A replacement engine blob is being uploaded.
+		EngineUploadStarted { sha256: H256, size: u32 },
+		/// The replacement upload was abandoned and its chunks deleted.
+		EngineUploadCancelled { sha256: H256 },
+		/// The engine `new` runs every model from now on; `old`'s chunks are deleted.
+		EngineReplaced { old: Option<H256>, new: H256, probe: ModelId },
 	}
 
 	#[pallet::error]
@@ -263,6 +288,17 @@ pub mod pallet {
 		TooManyExpiring,
 		/// The chain has no engine blob.
 		NoEngine,
+		/// The engine blob is larger than [`MAX_ENGINE_BYTES`].
+		EngineTooLarge,
+		/// This blob is already the engine.
+		EngineUnchanged,
+		/// A replacement engine is already being uploaded; cancel it first.
+		EngineUploadPending,
+		/// No replacement engine is being uploaded.
+		NoEngineUpload,
+		/// The replacement engine could not analyse the probe model, or refused it: it does not
+		/// become the engine.
+		EngineRejected,
 	}
 
 	#[pallet::hooks]
@@ -285,6 +321,7 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
+		// Calls 0-8: models; 9-12: the engine.
 		/// Opens an upload of `size` bytes whose SHA-256 is `id`, holding the deposit.
 		/// `declared` gives the shapes of inputs the model leaves open.
 		#[pallet::call_index(0)]
@@ -411,15 +448,128 @@ pub mod pallet {
 			Self::deposit_event(Event::ModelRemoved { id });
 			Ok(())
 		}
+
+		/// Opens the upload of a replacement engine blob of `size` bytes whose SHA-256 is
+		/// `sha256`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::begin_engine_upload())]
+		pub fn begin_engine_upload(
+			origin: OriginFor<T>,
+			sha256: H256,
+			size: u32,
+		) -> DispatchResult {
+			T::EngineOrigin::ensure_origin(origin)?;
+			ensure!(size > 0, Error::<T>::EmptyModel);
+			ensure!(size <= MAX_ENGINE_BYTES, Error::<T>::EngineTooLarge);
+			ensure!(
+				Engine::<T>::get().is_none_or(|engine| engine.sha256 != sha256),
+				Error::<T>::EngineUnchanged
+			);
+			ensure!(!PendingEngine::<T>::exists(), Error::<T>::EngineUploadPending);
+			let chunks = size.div_ceil(T::ChunkSize::get());
+			PendingEngine::<T>::put(EngineUpload { sha256, size, chunks, received: 0 });
+			Self::deposit_event(Event::EngineUploadStarted { sha256, size });
+			Ok(())
+		}
+
+		/// Stores chunk `index` of the replacement engine blob.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::upload_engine_chunk(bytes.len() as u32))]
+		pub fn upload_engine_chunk(
+			origin: OriginFor<T>,
+			index: u32,
+			bytes: BoundedVec<u8, T::ChunkSize>,
+		) -> DispatchResult {
+			T::EngineOrigin::ensure_origin(origin)?;
+			let mut upload = PendingEngine::<T>::get().ok_or(Error::<T>::NoEngineUpload)?;
+			ensure!(index < upload.chunks, Error::<T>::ChunkOutOfRange);
+			ensure!(
+				bytes.len() as u32 == chunk_len(upload.size, index, T::ChunkSize::get()),
+				Error::<T>::WrongChunkSize
+			);
+			ensure!(
+				!EngineChunks::<T>::contains_key(upload.sha256, index),
+				Error::<T>::ChunkAlreadyUploaded
+			);
+			EngineChunks::<T>::insert(upload.sha256, index, bytes);
+			upload.received += 1;
+			PendingEngine::<T>::put(upload);
+			Ok(())
+		}
+
+		/// Makes the uploaded blob the engine, if it analyses the Active model `probe` and accepts
+		/// it; deletes the old engine's chunks.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::activate_engine(
+			Pallet::<T>::size_of(*probe),
+			PendingEngine::<T>::get().map_or(0, |upload| upload.chunks),
+		))]
+		pub fn activate_engine(origin: OriginFor<T>, probe: ModelId) -> DispatchResult {
+			T::EngineOrigin::ensure_origin(origin)?;
+			let upload = PendingEngine::<T>::get().ok_or(Error::<T>::NoEngineUpload)?;
+			ensure!(upload.received == upload.chunks, Error::<T>::UploadIncomplete);
+			let model = Models::<T>::get(probe).ok_or(Error::<T>::ModelNotFound)?;
+			ensure!(model.status == ModelStatus::Active, Error::<T>::NotActive);
+			let candidate = Self::engine_at(upload.sha256, upload.chunks);
+			let analysis = inference::analyse(
+				candidate,
+				Self::model_bytes(probe, model.chunks),
+				Self::declared_shapes(&model.declared),
+			);
+			ensure!(
+				analysis.is_ok_and(|analysis| analysis.is_accepted()),
+				Error::<T>::EngineRejected
+			);
+			let old = Engine::<T>::get();
+			if let Some(old) = &old {
+				let _ = EngineChunks::<T>::clear_prefix(old.sha256, old.chunks, None);
+			}
+			Engine::<T>::put(EngineInfo {
+				sha256: upload.sha256,
+				size: upload.size,
+				chunks: upload.chunks,
+			});
+			PendingEngine::<T>::kill();
+			Self::deposit_event(Event::EngineReplaced {
+				old: old.map(|old| old.sha256),
+				new: upload.sha256,
+				probe,
+			});
+			Ok(())
+		}
+
+		/// Abandons the replacement engine upload and deletes its chunks.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::cancel_engine_upload(
+			PendingEngine::<T>::get().map_or(0, |upload| upload.chunks),
+		))]
+		pub fn cancel_engine_upload(origin: OriginFor<T>) -> DispatchResult {
+			T::EngineOrigin::ensure_origin(origin)?;
+			let upload = PendingEngine::<T>::take().ok_or(Error::<T>::NoEngineUpload)?;
+			let _ = EngineChunks::<T>::clear_prefix(upload.sha256, upload.chunks, None);
+			Self::deposit_event(Event::EngineUploadCancelled { sha256: upload.sha256 });
+			Ok(())
+		}
 	}
+}
+
+/// Bytes of chunk `index` of a blob of `size` bytes in chunks of `chunk_size`.
+fn chunk_len(size: u32, index: u32, chunk_size: u32) -> u32 {
+	size.saturating_sub(index.saturating_mul(chunk_size)).min(chunk_size)
 }
 
 impl<T: Config> Pallet<T> {
 	/// The engine blob in state, as the inference host functions take it.
 	pub fn engine_bytes() -> Option<StoredBytes> {
 		let engine = Engine::<T>::get()?;
-		let keys = (0..engine.chunks).map(EngineChunks::<T>::hashed_key_for).collect();
-		Some(StoredBytes { sha256: engine.sha256.0, keys })
+		Some(Self::engine_at(engine.sha256, engine.chunks))
+	}
+
+	/// The engine blob of SHA-256 `sha256` in `chunks` chunks, as the host functions take it.
+	fn engine_at(sha256: H256, chunks: u32) -> StoredBytes {
+		let keys =
+			(0..chunks).map(|index| EngineChunks::<T>::hashed_key_for(sha256, index)).collect();
+		StoredBytes { sha256: sha256.0, keys }
 	}
 
 	/// A model's bytes in state, as the inference host functions take them.
@@ -507,10 +657,10 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::NotUploading.into());
 		};
 		ensure!(index < model.chunks, Error::<T>::ChunkOutOfRange);
-		let chunk_size = T::ChunkSize::get();
-		let expected =
-			if index + 1 == model.chunks { model.size - index * chunk_size } else { chunk_size };
-		ensure!(bytes.len() as u32 == expected, Error::<T>::WrongChunkSize);
+		ensure!(
+			bytes.len() as u32 == chunk_len(model.size, index, T::ChunkSize::get()),
+			Error::<T>::WrongChunkSize
+		);
 		ensure!(!Chunks::<T>::contains_key(id, index), Error::<T>::ChunkAlreadyUploaded);
 		Chunks::<T>::insert(id, index, bytes);
 		model.status = ModelStatus::Uploading { received: received + 1, expires_at };
@@ -604,19 +754,17 @@ impl<T: Config> Pallet<T> {
 	/// Stores the engine blob in chunks (genesis).
 	fn store_engine(blob: &[u8]) {
 		let chunk_size = T::ChunkSize::get() as usize;
+		let sha256 = H256::from(sp_io::hashing::sha2_256(blob));
 		let mut chunks = 0u32;
 		for (index, chunk) in blob.chunks(chunk_size).enumerate() {
 			EngineChunks::<T>::insert(
+				sha256,
 				index as u32,
 				BoundedVec::try_from(chunk.to_vec()).expect("chunks() yields at most chunk_size"),
 			);
 			chunks += 1;
 		}
-		Engine::<T>::put(EngineInfo {
-			sha256: ModelId::from(sp_io::hashing::sha2_256(blob)),
-			size: blob.len() as u32,
-			chunks,
-		});
+		Engine::<T>::put(EngineInfo { sha256, size: blob.len() as u32, chunks });
 	}
 }
 

@@ -82,6 +82,18 @@ pub struct EngineInfo {
 	pub chunks: u32,
 }
 
+/// A replacement engine blob being uploaded.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct EngineUpload {
+	pub sha256: H256,
+	pub size: u32,
+	pub chunks: u32,
+	/// Chunks stored so far.
+	pub received: u32,
+}
+
 /// Whether `version` is a semantic version: `MAJOR.MINOR.PATCH`, numbers without leading zeros,
 /// optionally `-prerelease` and `+build` of dot-separated `[0-9A-Za-z-]` identifiers.
 pub fn is_semver(version: &[u8]) -> bool {

@@ -122,6 +122,9 @@ impl InferenceCache {
 			Ok(bytes) => bytes,
 			Err(error) => return Ok(Err(error)),
 		};
+		if let Err(reason) = crate::host::validate_blob(&bytes) {
+			return Ok(Err(InferenceError::InvalidEngine(reason.as_bytes().to_vec())));
+		}
 		let engine = Arc::new(match &self.disk {
 			Some(dir) => Engine::with_disk_cache(&bytes, dir)?,
 			None => Engine::new(&bytes)?,

@@ -60,6 +60,76 @@ fn host_err(context: &str) -> impl Fn(wasmtime::Error) -> HostError + '_ {
 	move |error| HostError(format!("{context}: {error:#}"))
 }
 
+/// What an engine blob exports: the ABI of `verinfer-engine` (see its `lib.rs`).
+pub const ENGINE_EXPORTS: [&str; 7] = [
+	"memory",
+	"verinfer_alloc",
+	"verinfer_free",
+	"verinfer_analyse",
+	"verinfer_load",
+	"verinfer_run",
+	"verinfer_panic_message",
+];
+
+/// Checks that `blob` can be an engine, with the same verdict on every machine: a Wasm module
+/// the engine's configuration accepts, importing nothing and exporting [`ENGINE_EXPORTS`]. A blob
+/// that passes can still fail to compile on a machine short of memory; that is a [`HostError`].
+pub fn validate_blob(blob: &[u8]) -> Result<(), &'static str> {
+	let engine = WasmEngine::new(&deterministic_config())
+		.map_err(|_| "the engine configuration is not supported")?;
+	Module::validate(&engine, blob)
+		.map_err(|_| "not a Wasm module the engine configuration accepts")?;
+	let (imports, exports) = module_interface(blob).ok_or("not a Wasm module")?;
+	if imports > 0 {
+		return Err("the engine blob imports functions; it must be self-contained");
+	}
+	if ENGINE_EXPORTS.iter().any(|name| !exports.iter().any(|export| export == name.as_bytes())) {
+		return Err("the engine blob lacks an export of the engine ABI");
+	}
+	Ok(())
+}
+
+/// The number of imports and the export names of a valid Wasm module, read from its sections.
+fn module_interface(blob: &[u8]) -> Option<(u32, Vec<Vec<u8>>)> {
+	fn leb(bytes: &[u8], at: &mut usize) -> Option<u32> {
+		let mut value = 0u32;
+		for shift in (0..35).step_by(7) {
+			let byte = *bytes.get(*at)?;
+			*at += 1;
+			value |= u32::from(byte & 0x7f).checked_shl(shift)?;
+			if byte & 0x80 == 0 {
+				return Some(value);
+			}
+		}
+		None
+	}
+	let (mut imports, mut exports) = (0, Vec::new());
+	// Magic and version.
+	let mut at = 8;
+	while at < blob.len() {
+		let id = blob[at];
+		at += 1;
+		let size = leb(blob, &mut at)? as usize;
+		let section = blob.get(at..at.checked_add(size)?)?;
+		at += size;
+		let mut inner = 0;
+		match id {
+			2 => imports = leb(section, &mut inner)?,
+			7 => {
+				for _ in 0..leb(section, &mut inner)? {
+					let len = leb(section, &mut inner)? as usize;
+					exports.push(section.get(inner..inner.checked_add(len)?)?.to_vec());
+					// The name, then the export's kind byte and index.
+					inner += len + 1;
+					leb(section, &mut inner)?;
+				}
+			},
+			_ => {},
+		}
+	}
+	Some((imports, exports))
+}
+
 /// The wasmtime settings every validator uses for the engine.
 pub fn deterministic_config() -> Config {
 	let mut config = Config::new();
@@ -199,7 +269,7 @@ impl Engine {
 				import.name()
 			)));
 		}
-		for export in ["memory", "verinfer_alloc", "verinfer_free", "verinfer_analyse"] {
+		for export in ENGINE_EXPORTS {
 			if module.get_export(export).is_none() {
 				return Err(HostError(format!("the engine blob does not export `{export}`")));
 			}

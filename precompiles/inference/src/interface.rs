@@ -49,6 +49,9 @@ pub enum InferenceError {
 	MalformedBytes { key: u32 },
 	/// The bytes in state do not have the SHA-256 they were named by.
 	HashMismatch,
+	/// The engine blob in state can never run: not a Wasm module the engine's configuration
+	/// accepts, or not the engine ABI. The reason is fixed text, the same on every machine.
+	InvalidEngine(Vec<u8>),
 }
 
 impl core::fmt::Display for InferenceError {
@@ -60,6 +63,9 @@ impl core::fmt::Display for InferenceError {
 				write!(f, "stored bytes malformed at key {key}")
 			},
 			InferenceError::HashMismatch => write!(f, "stored bytes do not match their SHA-256"),
+			InferenceError::InvalidEngine(reason) => {
+				write!(f, "invalid engine blob: {}", alloc::string::String::from_utf8_lossy(reason))
+			},
 		}
 	}
 }

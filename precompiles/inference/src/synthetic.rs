@@ -7,13 +7,18 @@
 //! are deterministic: a small linear congruential generator seeded by the `salt`, never entropy,
 //! so a benchmark builds the same bytes on every machine.
 //!
-//! | builder        | multiply-adds | elements touched | inputs + outputs | size            |
-//! |----------------|---------------|------------------|------------------|-----------------|
-//! | [`matmul`]     | k·n           | ≈ k·n            | 4(k + n) bytes   | ≈ 4·k·n bytes   |
-//! | [`elementwise`]| 0             | 4·elements + 2   | 8 bytes          | ≈ 250 bytes     |
-//! | [`io`]         | 0             | 512·kib          | 2·kib KiB        | ≈ 200 bytes     |
-//! | [`padded`]     | the model's   | the model's      | the model's      | exactly `size`  |
-//! | [`combined`]   | as targeted   | as targeted      | as targeted      | ≈ 1 MiB with m  |
+//! What the engine's analysis reports for each (the tests check it):
+//!
+//! | builder              | multiply-adds | elements touched | inputs + outputs  | size, bytes   |
+//! |----------------------|---------------|------------------|-------------------|---------------|
+//! | [`matmul`]`(k, n)`   | k·n           | ≈ k·n            | 4(k + n) bytes    | 4·k·n + ≈140  |
+//! | [`elementwise`]`(e)` | e (the sum)   | 4·e + 4          | 8 bytes           | ≈ 260         |
+//! | [`io`]`(kib)`        | 0             | 768·kib + 1      | 2·kib KiB         | ≈ 120         |
+//! | [`sized`]`(bytes)`   | ≤ bytes / 4   | ≈ bytes / 4      | ≈ 8·√(bytes / 4)  | exactly bytes |
+//! | [`padded`]`(m, size)`| m's           | m's              | m's               | exactly size  |
+//! | [`combined`]         | as targeted   | as targeted      | as targeted       | 1 MiB or less |
+//!
+//! [`inputs`] makes inputs for any of them.
 //!
 //! **The salt.** It goes into the model's `doc_string`, which the engine ignores. A model's id is
 //! the SHA-256 of its bytes, and that id keys both the registry (a model cannot be registered
@@ -315,24 +320,42 @@ fn io_touched(l_in: u64, l_out: u64) -> u64 {
 	}
 }
 
-/// Bytes [`padded`] adds at least: the padding tensor's fields around its data.
+/// Bytes [`padded`] adds at least: the padding tensors' fields around their data.
 pub const PADDING_OVERHEAD: u32 = 32;
 
-/// `model` grown to exactly `size` bytes by an initializer nothing uses (u8, filled with
+/// `model` grown to exactly `size` bytes by initializers nothing uses (u8, filled with
 /// deterministic bytes): its analysis (parameters aside) and its run cost what `model`'s do,
 /// while everything that handles the model's bytes (storing, hashing, decoding) handles `size`.
 /// `model` as it is when `size` is below `model.len() + PADDING_OVERHEAD`.
 ///
-/// The padding is a second `graph` field holding only the initializer: protobuf merges the
+/// The padding is a second `graph` field holding only an initializer: protobuf merges the
 /// occurrences of a message field, so the decoder adds the initializer to the model's graph.
 /// The engine decodes it and then drops it as unused.
 pub fn padded(model: &[u8], size: u32) -> Vec<u8> {
-	let size = size as usize;
-	let Some(room) = size.checked_sub(model.len() + PADDING_OVERHEAD as usize) else {
+	let Some(len) = (size as usize).checked_sub(model.len()) else { return model.to_vec() };
+	if len < PADDING_OVERHEAD as usize {
 		return model.to_vec();
-	};
-	let padding_len = size - model.len();
-	// The encoded padding for `data` bytes of data and a name of `name` bytes.
+	}
+	let seed = size as u64;
+	// A few lengths cannot be one padding field (when one more byte of data lengthens two
+	// varints at once): a small second field makes up the difference.
+	let padding = padding(len, b'p', seed)
+		.or_else(|| {
+			(16..PADDING_OVERHEAD as usize).find_map(|small| {
+				Some([padding(len - small, b'p', seed)?, padding(small, b'q', seed)?].concat())
+			})
+		})
+		.expect("one or two padding fields make any length from PADDING_OVERHEAD up");
+	let mut bytes = model.to_vec();
+	bytes.extend_from_slice(&padding);
+	debug_assert_eq!(bytes.len(), size as usize);
+	bytes
+}
+
+/// A `graph` field of exactly `len` bytes holding one u8 initializer named by repeating
+/// `letter`, if one can be that long.
+fn padding(len: usize, letter: u8, seed: u64) -> Option<Vec<u8>> {
+	// The encoded length for `data` bytes of data and a name of `name` bytes.
 	let encoded_len = |data: usize, name: usize| {
 		let tensor = 1 + varint_len(data as u64) // dims
 			+ 2 // data_type
@@ -341,26 +364,25 @@ pub fn padded(model: &[u8], size: u32) -> Vec<u8> {
 		let graph = 1 + varint_len(tensor as u64) + tensor;
 		1 + varint_len(graph as u64) + graph
 	};
-	// The data takes the room but for the fields around it; the name takes up the slack varint
-	// lengths leave (a length crossing 2^7k grows by a byte in several places at once).
-	let mut data = room + PADDING_OVERHEAD as usize;
-	while encoded_len(data, 1) > padding_len {
-		data -= 1;
+	// The data takes all but the fields around it; the name takes up the slack varint lengths
+	// leave.
+	let mut most = len;
+	while most > 0 && encoded_len(most, 1) > len {
+		most -= 1;
 	}
-	let name = (1..=16)
-		.find(|&name| encoded_len(data, name) == padding_len)
-		.expect("a name of 1 to 16 bytes takes up the varints' slack");
-	let mut lcg = Lcg::new(size as u64);
+	let (data, name) = (most.saturating_sub(8)..=most)
+		.rev()
+		.flat_map(|data| (1..=16).map(move |name| (data, name)))
+		.find(|&(data, name)| encoded_len(data, name) == len)?;
+	let mut lcg = Lcg::new(seed);
 	let raw: Vec<u8> = (0..data).map(|_| (lcg.next() >> 56) as u8).collect();
+	let name = alloc::vec![letter; name];
+	let name = core::str::from_utf8(&name).expect("an ASCII letter");
 	let mut graph = Message::default();
-	graph
-		.message(field::graph::INITIALIZER, tensor(&"p".repeat(name), UINT8, &[data as u64], &raw));
-	let mut padding = Message::default();
-	padding.message(field::model::GRAPH, graph);
-	let mut bytes = model.to_vec();
-	bytes.extend_from_slice(&padding.0);
-	debug_assert_eq!(bytes.len(), size);
-	bytes
+	graph.message(field::graph::INITIALIZER, tensor(name, UINT8, &[data as u64], &raw));
+	let mut field = Message::default();
+	field.message(field::model::GRAPH, graph);
+	Some(field.0)
 }
 
 /// Smallest size [`sized`] builds exactly.
@@ -582,6 +604,25 @@ mod tests {
 			);
 		}
 		assert_eq!(padded(&model, smallest - 1), model);
+	}
+
+	#[test]
+	fn padding_and_sized_models_hit_every_size_around_the_varints_boundaries() {
+		let model = io(1, 1);
+		let smallest = model.len() as u32 + PADDING_OVERHEAD;
+		let around = |at: u32, by: u32| at.saturating_sub(by)..at + by;
+		for size in
+			(smallest..smallest + 300).chain(around(1 << 14, 200)).chain(around(1 << 21, 10))
+		{
+			assert_eq!(padded(&model, size).len(), size as usize);
+		}
+		for size in (MIN_SIZED_BYTES..MIN_SIZED_BYTES + 300).chain(around(1 << 14, 200)).chain([
+			1 << 20,
+			(8 << 20) - 1,
+			8 << 20,
+		]) {
+			assert_eq!(sized(size, 3).len(), size as usize);
+		}
 	}
 
 	#[test]

@@ -150,3 +150,44 @@ fn analysis_and_refusals_come_through_the_host_function() {
 	assert!(!analysis.is_accepted());
 	assert_eq!(run, Err(InferenceError::Engine(EngineError::Refused(analysis.refusals))));
 }
+
+#[test]
+fn an_engine_blob_that_can_never_run_is_a_deterministic_error_not_a_host_failure() {
+	let mut chain = chain_with(InferenceCache::default());
+	let model = store(&mut chain.ext, b"mlp", &read("models", "mlp.onnx"), 4096);
+	// Not Wasm; an empty module (valid Wasm, no engine ABI); the blob truncated mid-section.
+	let blob = ENGINE_BLOB.unwrap();
+	let cases: [(&[u8], &str); 3] = [
+		(b"garbage", "not a Wasm module the engine configuration accepts"),
+		(b"\0asm\x01\0\0\0", "the engine blob lacks an export of the engine ABI"),
+		(&blob[..blob.len() / 2], "not a Wasm module the engine configuration accepts"),
+	];
+	for (index, (bytes, reason)) in cases.into_iter().enumerate() {
+		let engine = store(&mut chain.ext, &[b'e', index as u8], bytes, 1 << 20);
+		let model = model.clone();
+		let result = chain.ext.execute_with(|| inference::analyse(engine, model, vec![]));
+		assert_eq!(result, Err(InferenceError::InvalidEngine(reason.as_bytes().to_vec())));
+	}
+	assert_eq!(chain.cache.stats.engine_compiles.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn the_engine_blob_with_a_custom_section_appended_is_another_engine_that_gives_the_same_bytes() {
+	let mut chain = chain();
+	let model = store(&mut chain.ext, b"mlp", &read("models", "mlp.onnx"), 4096);
+	let inputs = vec![npy("models", "mlp.input0.npy")];
+	// A custom section (id 0): its name, then any bytes. Wasm semantics ignore it.
+	let name = b"verinfer-test";
+	let section = [&[name.len() as u8][..], name, b"payload"].concat();
+	let other = [ENGINE_BLOB.unwrap(), &[0, section.len() as u8], &section].concat();
+	let other = store(&mut chain.ext, b"other", &other, 1 << 20);
+	assert_ne!(other.sha256, chain.engine.sha256);
+	let engine = chain.engine.clone();
+	let (original, replaced) = chain.ext.execute_with(|| {
+		(
+			inference::run(engine, model.clone(), vec![], inputs.clone()),
+			inference::run(other, model, vec![], inputs),
+		)
+	});
+	assert_eq!(original.unwrap(), replaced.unwrap());
+}

@@ -72,6 +72,7 @@ impl pallet_models::Config for Test {
 	type UploadLifetime = ConstU64<10>;
 	type MaxExpiringPerBlock = ConstU32<4>;
 	type CallAdmission = Inference;
+	type EngineOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Test>;
 }
 

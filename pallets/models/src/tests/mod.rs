@@ -1,6 +1,7 @@
 //! The mock runtime: System, Balances and the models pallet, with the real engine blob in state and
 //! the real inference host functions (run natively, as the node runs them).
 
+mod engine_tests;
 mod management_tests;
 mod upload_tests;
 
@@ -58,6 +59,7 @@ impl pallet_models::Config for Test {
 	type UploadLifetime = UploadLifetime;
 	type MaxExpiringPerBlock = ConstU32<4>;
 	type CallAdmission = ();
+	type EngineOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = crate::weights::Estimates<frame_support::weights::constants::RocksDbWeight>;
 }
 

@@ -1,0 +1,195 @@
+//! Benchmarks of the inference pallet: a call's run, a model's load, and pruning a result.
+//!
+//! Models come from [`verinfer_precompile::synthetic`] and are registered through the models
+//! pallet's chunked upload, analysed by the real engine as any model is. What the node does
+//! differs with its cache of loaded models, so each benchmark says what state that cache is in.
+
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::traits::fungible::{Inspect, Mutate};
+use frame_system::RawOrigin;
+use pallet_models::{ModelMetadata, Pallet as ModelsPallet};
+use verinfer_precompile::{
+	analysis::TensorSpec,
+	synthetic::{self, Targets},
+	tensor::DType,
+};
+
+use super::*;
+
+/// An account with plenty to pay deposits and fees with.
+fn funded<T: Config>(who: &T::AccountId) {
+	let plenty = <T as pallet_models::Config>::Currency::minimum_balance()
+		.saturating_mul(1_000_000u32.into())
+		.saturating_add(pallet_models::Pallet::<T>::deposit_for(64 << 20));
+	<T as pallet_models::Config>::Currency::set_balance(who, plenty);
+}
+
+/// The fee of the benchmarks' models: the caller pays it to the owner, as a paid call does.
+fn fee<T: Config>() -> BalanceOf<T> {
+	<T as pallet_models::Config>::Currency::minimum_balance().saturating_mul(10u32.into())
+}
+
+/// Registers `bytes` (any size) as `owner` through the chunked upload, the path every large model
+/// takes; the engine must accept the model.
+fn register<T: Config>(owner: &T::AccountId, bytes: &[u8]) -> ModelId {
+	let id = ModelId::from(sp_io::hashing::sha2_256(bytes));
+	let origin = || RawOrigin::Signed(owner.clone()).into();
+	let metadata = ModelMetadata {
+		name: b"synthetic".to_vec().try_into().expect("short"),
+		version: b"1.0.0".to_vec().try_into().expect("short"),
+		description: Default::default(),
+	};
+	ModelsPallet::<T>::begin_upload(
+		origin(),
+		id,
+		bytes.len() as u32,
+		metadata,
+		fee::<T>(),
+		Default::default(),
+	)
+	.expect("the owner can pay the deposit");
+	let chunk_size = <T as pallet_models::Config>::ChunkSize::get() as usize;
+	for (index, chunk) in bytes.chunks(chunk_size).enumerate() {
+		let chunk = chunk.to_vec().try_into().expect("chunks() yields at most the chunk size");
+		ModelsPallet::<T>::upload_chunk(origin(), id, index as u32, chunk)
+			.expect("the upload is open");
+	}
+	ModelsPallet::<T>::finalize(origin(), id).expect("the upload is complete");
+	assert!(Analyses::<T>::contains_key(id), "the engine or the admission refused the model");
+	id
+}
+
+/// Bytes of the inputs and outputs of a model with these specs.
+fn io_bytes(specs: &[TensorSpec]) -> u64 {
+	specs.iter().fold(0, |bytes, spec| bytes.saturating_add(spec.byte_len()))
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	/// One call of a loaded model whose analysis reports `m` × 2^20 multiply-adds, `e` × 2^20
+	/// elements touched and `b` KiB of inputs and outputs, rounded up as [`Pallet::call_weight`]
+	/// rounds them: a [`synthetic::combined`] model, whose three branches each carry one term.
+	///
+	/// The model is loaded in the node's cache before the call (a dry run in the setup), so the
+	/// call measures the run alone: the checks, the engine's run, the output's hash and storage,
+	/// the fee's payment. The lower bounds are what the three branches allow together: the sum of
+	/// the elementwise branch counts as multiply-adds (up to 4 units at `e` = 16), the product
+	/// touches elements (up to 2.75 units at `m` = 256), and every model has inputs and outputs.
+	/// The outputs take half of the bytes, up to what a result may hold.
+	#[benchmark]
+	fn infer(m: Linear<4, 256>, e: Linear<3, 16>, b: Linear<1, 256>) -> Result<(), BenchmarkError> {
+		let owner: T::AccountId = account("owner", 0, 0);
+		let caller: T::AccountId = whitelisted_caller();
+		funded::<T>(&owner);
+		funded::<T>(&caller);
+		// Admission allows each output 64 bytes of encoding besides its data, and there are
+		// three outputs.
+		let io = (b as u64) << 10;
+		let output_bytes = (io / 2).min((T::MaxResultBytes::get() as u64).saturating_sub(256));
+		let targets = Targets {
+			multiply_adds: (m as u64) << 20,
+			elements_touched: (e as u64) << 20,
+			input_bytes: io - output_bytes,
+			output_bytes,
+		};
+		let model = register::<T>(&owner, &synthetic::combined(targets, 0));
+		let analysis = Analyses::<T>::get(model).expect("accepted");
+		let inputs = synthetic::inputs(&analysis.inputs, 1);
+		Pallet::<T>::dry_run(model, inputs.clone())
+			.map_err(|_| BenchmarkError::Stop("the model does not run"))?;
+		let request_id = NextRequestId::<T>::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), model, inputs, fee::<T>());
+
+		let io = io_bytes(&analysis.inputs).saturating_add(io_bytes(&analysis.outputs));
+		assert_eq!(
+			(
+				units(analysis.cost.multiply_adds, 20),
+				units(analysis.cost.elements_touched, 20),
+				units(io, 10)
+			),
+			(m, e, b),
+			"the model's analysis is priced at the benchmarked components"
+		);
+		assert_eq!(NextRequestId::<T>::get(), request_id + 1);
+		let result = Results::<T>::get(request_id).expect("the result is stored");
+		assert_eq!((result.model, result.caller), (model, caller));
+		Ok(())
+	}
+
+	/// Loading a model of `k` KiB that the node has not loaded: the cold `inference::run` of a
+	/// [`synthetic::sized`] model, whose weight fills its bytes and whose run is trivial.
+	///
+	/// What is timed is the host call alone, not the extrinsic: a cold call of `infer` costs
+	/// `infer(m, e, b)` + `load_model(k)`, and the rest of the extrinsic is already in the first
+	/// term. The host call reads the model's chunks from state, checks their SHA-256, decodes,
+	/// analyses and optimises the model, then runs it once: that run (at most 2 M multiply-adds
+	/// and 11 KiB of inputs and outputs, at 8 MiB) is charged again in `infer`, a fraction of a
+	/// millisecond against tens for the load, on the safe side. Timing the analysis alone
+	/// (`inference::analyse`) would leave out the optimisation and the packing of the weights.
+	///
+	/// The model's salt is the time, so that every repetition registers a model the node's cache
+	/// has never held (the cache outlives the benchmark's storage, which is reset between
+	/// repetitions). The registration analyses the model but does not load it.
+	#[benchmark]
+	fn load_model(k: Linear<1, 8192>) -> Result<(), BenchmarkError> {
+		let owner: T::AccountId = account("owner", 0, 0);
+		funded::<T>(&owner);
+		let salt = (frame_benchmarking::current_time() as u64) ^ k as u64;
+		let model = register::<T>(&owner, &synthetic::sized(k << 10, salt));
+		let record = Models::<T>::get(model).expect("registered");
+		let analysis = Analyses::<T>::get(model).expect("accepted");
+		let inputs = synthetic::inputs(&analysis.inputs, 1);
+		let outputs;
+
+		#[block]
+		{
+			outputs = Pallet::<T>::run(model, &record, inputs);
+		}
+
+		let outputs = outputs.map_err(|_| BenchmarkError::Stop("the model does not run"))?;
+		let shapes: Vec<_> = outputs.iter().map(|output| output.shape.clone()).collect();
+		let expected: Vec<_> = analysis.outputs.iter().map(|spec| spec.shape.clone()).collect();
+		assert_eq!(shapes, expected);
+		assert_eq!(units(record.size as u64, 10), k);
+		Ok(())
+	}
+
+	/// `on_idle` removing one expired result, of the largest outputs a result may hold (the
+	/// pruning reads each result to learn its age). Includes reading the two cursors and writing
+	/// one back, which `on_idle` does once however many results it removes.
+	#[benchmark]
+	fn prune_result() {
+		let at: BlockNumberFor<T> = 1u32.into();
+		let now = at.saturating_add(T::ResultRetention::get()).saturating_add(1u32.into());
+		let data = vec![0; (T::MaxResultBytes::get() as usize).saturating_sub(64)];
+		let output = Tensor { dtype: DType::U8, shape: vec![data.len() as u32], data };
+		Results::<T>::insert(
+			0,
+			InferenceResult {
+				model: ModelId::repeat_byte(1),
+				caller: account("caller", 0, 0),
+				at,
+				fee: 0u32.into(),
+				output_hash: H256::repeat_byte(2),
+				outputs: vec![output],
+			},
+		);
+		NextRequestId::<T>::put(1);
+		OldestResult::<T>::put(0);
+
+		#[block]
+		{
+			Pallet::<T>::on_idle(now, Weight::MAX);
+		}
+
+		assert!(!Results::<T>::contains_key(0));
+		assert_eq!(OldestResult::<T>::get(), 1);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::tests::new_test_ext(), crate::tests::Test);
+}
