@@ -15,6 +15,9 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
+	[pallet_models, Models]
+	[pallet_inference, Inference]
+	[pallet_hosting, Hosting]
 );
 
 pub fn benchmark_metadata(extra: bool) -> (Vec<BenchmarkList>, Vec<StorageInfo>) {

@@ -17,7 +17,8 @@ use verinfer_precompile::{
 
 use super::*;
 
-/// An account with plenty to pay deposits and fees with.
+/// An account with plenty to pay deposits and fees with: a million existential deposits, and the
+/// deposit of 64 MiB of models, more than any benchmark registers.
 fn funded<T: Config>(who: &T::AccountId) {
 	let plenty = <T as pallet_models::Config>::Currency::minimum_balance()
 		.saturating_mul(1_000_000u32.into())
@@ -78,7 +79,9 @@ mod benchmarks {
 	/// the fee's payment. The lower bounds are what the three branches allow together: the sum of
 	/// the elementwise branch counts as multiply-adds (up to 4 units at `e` = 16), the product
 	/// touches elements (up to 2.75 units at `m` = 256), and every model has inputs and outputs.
-	/// The outputs take half of the bytes, up to what a result may hold.
+	/// The outputs take half of the bytes, up to what a result may hold. The upper bounds keep a
+	/// repetition near 0.1 s at the current estimates (256 units are 268 M multiply-adds); the
+	/// weight is linear in each, so its fit extends to larger calls.
 	#[benchmark]
 	fn infer(m: Linear<4, 256>, e: Linear<3, 16>, b: Linear<1, 256>) -> Result<(), BenchmarkError> {
 		let owner: T::AccountId = account("owner", 0, 0);
@@ -105,12 +108,12 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), model, inputs, fee::<T>());
 
-		let io = io_bytes(&analysis.inputs).saturating_add(io_bytes(&analysis.outputs));
+		let analysed_io = io_bytes(&analysis.inputs).saturating_add(io_bytes(&analysis.outputs));
 		assert_eq!(
 			(
 				units(analysis.cost.multiply_adds, 20),
 				units(analysis.cost.elements_touched, 20),
-				units(io, 10)
+				units(analysed_io, 10)
 			),
 			(m, e, b),
 			"the model's analysis is priced at the benchmarked components"
@@ -131,6 +134,9 @@ mod benchmarks {
 	/// and 11 KiB of inputs and outputs, at 8 MiB) is charged again in `infer`, a fraction of a
 	/// millisecond against tens for the load, on the safe side. Timing the analysis alone
 	/// (`inference::analyse`) would leave out the optimisation and the packing of the weights.
+	///
+	/// Up to 8 MiB, as the models pallet's `finalize` is measured: the load is linear in the bytes
+	/// beyond.
 	///
 	/// The model's salt is the time, so that every repetition registers a model the node's cache
 	/// has never held (the cache outlives the benchmark's storage, which is reset between

@@ -24,7 +24,7 @@ pub trait WeightInfo {
 	fn remove(chunks: u32) -> Weight;
 	fn begin_engine_upload() -> Weight;
 	fn upload_engine_chunk(bytes: u32) -> Weight;
-	fn activate_engine(probe_bytes: u32, chunks: u32) -> Weight;
+	fn activate_engine(probe_bytes: u32) -> Weight;
 	fn cancel_engine_upload(chunks: u32) -> Weight;
 }
 
@@ -81,12 +81,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for Estimates<D> {
 		Weight::from_parts(20_000_000 + STORE_PS_PER_BYTE * bytes as u64, bytes as u64)
 			.saturating_add(D::get().reads_writes(2, 2))
 	}
-	fn activate_engine(probe_bytes: u32, chunks: u32) -> Weight {
-		// The analysis of the probe, with the new engine's bytes read and hashed; not its
-		// compilation, which a node does once per engine (see the pallet docs).
-		Self::finalize(probe_bytes)
-			.saturating_add(Weight::from_parts(ANALYSE_PS_PER_BYTE * chunks as u64 * (1 << 20), 0))
-			.saturating_add(D::get().reads_writes(3, 3 + chunks as u64))
+	fn activate_engine(probe_bytes: u32) -> Weight {
+		Self::finalize(probe_bytes).saturating_add(D::get().reads_writes(3, 3))
 	}
 	fn cancel_engine_upload(chunks: u32) -> Weight {
 		Weight::from_parts(20_000_000, 0)

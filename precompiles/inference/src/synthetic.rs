@@ -380,9 +380,9 @@ fn padding(len: usize, letter: u8, seed: u64) -> Option<Vec<u8>> {
 	let name = core::str::from_utf8(&name).expect("an ASCII letter");
 	let mut graph = Message::default();
 	graph.message(field::graph::INITIALIZER, tensor(name, UINT8, &[data as u64], &raw));
-	let mut field = Message::default();
-	field.message(field::model::GRAPH, graph);
-	Some(field.0)
+	let mut outer = Message::default();
+	outer.message(field::model::GRAPH, graph);
+	Some(outer.0)
 }
 
 /// Smallest size [`sized`] builds exactly.
@@ -592,8 +592,10 @@ mod tests {
 		let model = io(1, 1);
 		let plain = accepted_and_run(&model);
 		let smallest = model.len() as u32 + PADDING_OVERHEAD;
-		// Sizes around the varints' boundaries (2^7, 2^14, 2^21), where lengths grow.
-		for size in [smallest, smallest + 1, 250, 300, 16_383, 16_384, 16_500, 2_097_200] {
+		// Sizes around the varints' boundaries (2^7, 2^14, 2^21), where lengths grow, and one that
+		// takes two padding fields.
+		let two_fields = model.len() as u32 + 130;
+		for size in [smallest, smallest + 1, two_fields, 300, 16_383, 16_384, 16_500, 2_097_200] {
 			let bytes = padded(&model, size);
 			assert_eq!(bytes.len(), size as usize);
 			let analysis = accepted_and_run(&bytes);
