@@ -19,6 +19,10 @@ step "cargo test --workspace (unit tests and end-to-end tests against real nodes
 # CARGO_TIMINGS=1 also writes cargo's build-time report (target dir, cargo-timings/).
 cargo test --workspace --locked ${CARGO_TIMINGS:+--timings}
 
+step "the pallets' benchmarks, once each at their lowest and highest components (mock runtime, real engine)"
+# The benchmarks that scripts/benchmark-weights.sh turns into weights.rs: kept runnable.
+cargo test --locked -p pallet-models -p pallet-inference -p pallet-hosting --features runtime-benchmarks
+
 step "scripts/determinism.sh (the corpus on x86-64 natively, as a CPU without AVX, and on aarch64)"
 scripts/determinism.sh
 

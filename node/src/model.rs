@@ -130,7 +130,33 @@ fn check(cmd: &CheckCmd) -> Result<(), ToolError> {
 	if !report.analysis.is_accepted() {
 		std::process::exit(2);
 	}
+	match on_chain(&report) {
+		Ok(line) => println!("{line}"),
+		Err(reason) => {
+			println!("on chain    refused: {reason}");
+			std::process::exit(2);
+		},
+	}
 	Ok(())
+}
+
+/// What a call of an accepted model weighs on this binary's runtime and how many fit in a block,
+/// or why the chain would refuse the model although the engine accepts it.
+fn on_chain(report: &tool::CheckReport) -> Result<String, String> {
+	use pallet_models::CallAdmission;
+	type Inference = pallet_inference::Pallet<verinfer_runtime::Runtime>;
+	let size = u32::try_from(report.bytes).unwrap_or(u32::MAX);
+	Inference::admit(&report.analysis, size)
+		.map_err(|reason| String::from_utf8_lossy(&reason).into_owned())?;
+	let weight = Inference::call_weight(&report.analysis, size);
+	let input_bytes = report.analysis.inputs.iter().map(|spec| spec.byte_len()).sum();
+	let ms = |picoseconds: u64| picoseconds as f64 / 1e9;
+	let run = format!(
+		"call weight {:.2} ms to run, {:.2} ms more for the first call in a block (loading)",
+		ms(weight.run.ref_time()),
+		ms(weight.load.ref_time()),
+	);
+	Ok(format!("{run}\nper block   {} calls", Inference::calls_per_block(weight, input_bytes)))
 }
 
 fn run_model(cmd: &RunCmd) -> Result<(), ToolError> {

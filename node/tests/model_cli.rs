@@ -84,3 +84,25 @@ fn user_errors_are_one_line_and_a_nonzero_exit() {
 	assert_eq!(code, 1);
 	assert!(stderr.starts_with("error: ") && stderr.contains("corpus.json"), "{stderr}");
 }
+
+#[test]
+fn model_check_prints_what_a_call_weighs_on_this_runtime_and_how_many_fit_a_block() {
+	let (code, stdout, stderr) = verinfer_model(&["check", &path("models/cnn.onnx")]);
+	assert_eq!(code, 0, "{stderr}");
+
+	type Inference = pallet_inference::Pallet<verinfer_runtime::Runtime>;
+	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
+	let model = std::fs::read(fixture("models/cnn.onnx")).unwrap();
+	let analysis = tool::check(&engine, &model, &[]).unwrap().analysis;
+	let weight = Inference::call_weight(&analysis, model.len() as u32);
+	let ms = |picoseconds: u64| picoseconds as f64 / 1e9;
+	let expected = format!(
+		"call weight {:.2} ms to run, {:.2} ms more for the first call in a block (loading)\n\
+		 per block   {} calls",
+		ms(weight.run.ref_time()),
+		ms(weight.load.ref_time()),
+		Inference::calls_per_block(weight, 3 * 32 * 32 * 4)
+	);
+	assert!(stdout.contains(&expected), "{stdout}\nexpected:\n{expected}");
+	assert!(Inference::calls_per_block(weight, 3 * 32 * 32 * 4) > 1);
+}

@@ -216,6 +216,10 @@ pub mod pallet {
 				spendable >= record.fee,
 				Error::<T>::InsufficientBalance.with_weight(checks_only)
 			);
+			ensure!(
+				pallet_models::Engine::<T>::exists(),
+				Error::<T>::NoEngine.with_weight(checks_only)
+			);
 
 			let weight = Self::call_weight(&analysis, record.size);
 			let warm = WarmModels::<T>::get().contains(&model);
@@ -308,6 +312,30 @@ impl<T: Config> Pallet<T> {
 		.saturating_add(T::Hosts::reward_weight());
 		let load = <T as Config>::WeightInfo::load_model(units(size as u64, 10));
 		CallWeight { run, load }
+	}
+
+	/// How many calls of one model with this weight, each carrying `input_bytes` of inputs, fit
+	/// in one block: each must fit the normal class's weight at its full weight before it runs,
+	/// the first keeps the load and later ones are refunded it, and the extrinsics must fit the
+	/// normal class's share of the block length. Zero when one call does not fit one extrinsic.
+	pub fn calls_per_block(weight: CallWeight, input_bytes: u64) -> u64 {
+		let block = T::BlockWeights::get();
+		let normal = block.get(DispatchClass::Normal);
+		let cold = weight.total().saturating_add(normal.base_extrinsic).ref_time();
+		let warm = weight.run.saturating_add(normal.base_extrinsic).ref_time().max(1);
+		let max_extrinsic = normal.max_extrinsic.unwrap_or(block.max_block).ref_time();
+		let max_total = normal.max_total.unwrap_or(block.max_block).ref_time();
+		if cold > max_extrinsic || cold > max_total {
+			return 0;
+		}
+		// The first call, then warm calls while the used weight leaves room for a full one.
+		let by_weight = 1 + (max_total - cold).checked_sub(cold).map_or(0, |room| room / warm + 1);
+		// A signed extrinsic's own bytes besides the tensors: address, signature, extensions,
+		// call index, model id, fee, and the tensors' headers.
+		const OVERHEAD: u64 = 256;
+		let length = T::BlockLength::get();
+		let max_length = *length.max.get(DispatchClass::Normal) as u64;
+		by_weight.min(max_length / input_bytes.saturating_add(OVERHEAD))
 	}
 
 	/// What `infer` of `model` is charged before dispatch: the whole call for a model that can be

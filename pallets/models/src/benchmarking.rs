@@ -64,6 +64,13 @@ fn longest_declared() -> DeclaredShapes {
 		.expect("at the bound")
 }
 
+/// A model id holding `n` (ids that are no model's, to fill lists).
+fn numbered_id(n: u64) -> ModelId {
+	let mut bytes = [0u8; 32];
+	bytes[24..].copy_from_slice(&n.to_be_bytes());
+	ModelId::from(bytes)
+}
+
 fn id_of(bytes: &[u8]) -> ModelId {
 	ModelId::from(sp_io::hashing::sha2_256(bytes))
 }
@@ -140,9 +147,8 @@ mod benchmarks {
 		// The expiry list of the upload's last block, full but for this upload. (Timed calls run
 		// in block 1 at least.)
 		let now = frame_system::Pallet::<T>::block_number().max(1u32.into());
-		let expiring: Vec<ModelId> = (1..T::MaxExpiringPerBlock::get())
-			.map(|n| ModelId::from_low_u64_be(n as u64))
-			.collect();
+		let expiring: Vec<ModelId> =
+			(1..T::MaxExpiringPerBlock::get()).map(|n| numbered_id(n as u64)).collect();
 		Expiries::<T>::insert(
 			now.saturating_add(T::UploadLifetime::get()),
 			BoundedVec::try_from(expiring).expect("one below the bound"),

@@ -84,7 +84,7 @@ impl pallet_hosting::Config for Test {
 	type MaxHostsPerModel = ConstU32<MAX_HOSTS>;
 	type Treasury = Treasury;
 	type SlashOrigin = EnsureRoot<AccountId>;
-	type WeightInfo = crate::weights::Estimates<frame_support::weights::constants::RocksDbWeight>;
+	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockModels;
 }

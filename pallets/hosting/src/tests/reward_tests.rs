@@ -111,6 +111,6 @@ fn the_reward_weight_callers_reserve_is_that_of_paying_the_most_hosts_a_model_ma
 	use crate::WeightInfo;
 	assert_eq!(
 		<Hosting as HostRewards<AccountId, Balance>>::reward_weight(),
-		<Test as crate::Config>::WeightInfo::reward(MAX_HOSTS)
+		<<Test as crate::Config>::WeightInfo as WeightInfo>::reward(MAX_HOSTS)
 	);
 }

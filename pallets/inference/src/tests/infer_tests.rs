@@ -233,3 +233,68 @@ fn the_runtime_api_lists_models_by_id_with_their_analysis_and_call_weight() {
 		assert_eq!(Inference::model_info(ModelId::zero()), None);
 	});
 }
+
+#[test]
+fn without_an_engine_nothing_runs() {
+	new_test_ext().execute_with(|| {
+		let model = register("mlp");
+		pallet_models::Engine::<Test>::kill();
+		assert_refused(|| infer(CALLER, model, input("mlp")), Error::NoEngine);
+	});
+}
+
+#[test]
+fn outputs_larger_than_a_result_may_hold_fail_the_call_after_it_ran_and_are_not_stored() {
+	new_test_ext().execute_with(|| {
+		let model = register("attention");
+		let analysis = pallet_models::Analyses::<Test>::get(model).unwrap();
+		let size = pallet_models::Models::<Test>::get(model).unwrap().size;
+		// The limit shrank after the model was admitted (a runtime upgrade, say).
+		MaxResultBytes::set(512);
+		let root = state_root();
+		let error = infer(CALLER, model, input("attention")).unwrap_err();
+		MaxResultBytes::set(64 * 1024);
+		assert_eq!(error.error, Error::<Test>::OutputTooLarge.into());
+		// The model ran: the whole call is charged.
+		let weight = Inference::call_weight(&analysis, size);
+		assert_eq!(error.post_info.actual_weight, Some(weight.total()));
+		assert_eq!(state_root(), root);
+	});
+}
+
+#[test]
+fn an_engine_failure_fails_the_call_charging_the_work_and_storing_nothing() {
+	new_test_ext().execute_with(|| {
+		// A model of its own, so that no other test has it loaded in the node's cache (a loaded
+		// model is not read from state again).
+		let bytes = verinfer_precompile::synthetic::matmul(8, 4, 0x5eed);
+		assert_ok!(Models::register(
+			RuntimeOrigin::signed(OWNER),
+			metadata("matmul"),
+			FEE,
+			Default::default(),
+			bytes.clone().try_into().unwrap(),
+		));
+		let model = ModelId::from(verinfer_precompile::cache::sha256(&bytes));
+		let x = vec![Tensor::new(DType::F32, vec![1, 8], vec![0; 32]).unwrap()];
+		// Bytes in state that no longer match the model id: the engine's read fails, the same way
+		// on every validator.
+		pallet_models::Chunks::<Test>::mutate(model, 0, |chunk| {
+			chunk.as_mut().unwrap()[10] ^= 0xff;
+		});
+		let root = state_root();
+		let error = infer(CALLER, model, x.clone()).unwrap_err();
+		assert_eq!(error.error, Error::<Test>::InferenceFailed.into());
+		assert!(
+			error.post_info.actual_weight.unwrap().ref_time()
+				> Inference::checks_weight().ref_time()
+		);
+		assert_eq!(state_root(), root);
+		assert_eq!(
+			Inference::dry_run(model, x),
+			Err(crate::DryRunError::Failed(
+				verinfer_precompile::interface::InferenceError::HashMismatch
+			))
+		);
+	});
+}

@@ -60,7 +60,7 @@ impl pallet_models::Config for Test {
 	type MaxExpiringPerBlock = ConstU32<4>;
 	type CallAdmission = ();
 	type EngineOrigin = frame_system::EnsureRoot<AccountId>;
-	type WeightInfo = crate::weights::Estimates<frame_support::weights::constants::RocksDbWeight>;
+	type WeightInfo = ();
 }
 
 pub const ALICE: AccountId = 1;
