@@ -76,7 +76,7 @@ pub type Service = sc_service::PartialComponents<
 	FullSelectChain,
 	sc_consensus::DefaultImportQueue<Block>,
 	FullPool,
-	(Option<(GrandpaBlockImport, GrandpaLink)>, Option<Telemetry>),
+	(Option<(GrandpaBlockImport, GrandpaLink)>, Option<Telemetry>, Arc<InferenceCache>),
 >;
 
 /// Builds the client, database, transaction pool and the import queue for `consensus`.
@@ -104,7 +104,9 @@ pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Servi
 	// Compiled engines persist beside the chain's database: a restart loads them in milliseconds.
 	let inference_cache =
 		Arc::new(InferenceCache::with_disk_cache(config.data_path.join("engine-cache")));
-	client.execution_extensions().set_extensions_factory(InferenceExtensions(inference_cache));
+	client
+		.execution_extensions()
+		.set_extensions_factory(InferenceExtensions(inference_cache.clone()));
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {
 		task_manager.spawn_handle().spawn("telemetry", None, worker.run());
@@ -173,7 +175,7 @@ pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Servi
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (grandpa, telemetry),
+		other: (grandpa, telemetry, inference_cache),
 	})
 }
 
@@ -190,7 +192,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (grandpa, mut telemetry),
+		other: (grandpa, mut telemetry, inference_cache),
 	} = new_partial(&config, consensus)?;
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<Block, Hash, N>::new(
@@ -257,8 +259,9 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 				client: client.clone(),
 				pool: pool.clone(),
 				seal_commands_sink: seal_commands_sink.clone(),
+				inference_cache: inference_cache.clone(),
 			};
-			crate::rpc::create_full(deps).map_err(Into::into)
+			crate::rpc::create_full::<_, _, FullBackend>(deps).map_err(Into::into)
 		})
 	};
 

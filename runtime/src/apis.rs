@@ -19,8 +19,8 @@ use sp_version::RuntimeVersion;
 
 use super::{
 	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, Hosting, Inference,
-	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment,
-	VERSION,
+	InherentDataExt, Models, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System,
+	TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -219,6 +219,17 @@ impl_runtime_apis! {
 		fn result(request_id: pallet_inference::RequestId) -> Option<pallet_inference::ResultOf<Runtime>> {
 			Inference::result(request_id)
 		}
+
+		fn call_info(
+			analysis: verinfer_precompile::analysis::Analysis,
+			size: u32,
+		) -> pallet_inference::CallInfo {
+			Inference::call_info(&analysis, size)
+		}
+
+		fn engine() -> Option<verinfer_precompile::interface::StoredBytes> {
+			Models::engine_bytes()
+		}
 	}
 
 	impl pallet_hosting::runtime_api::HostingApi<Block, AccountId, Balance> for Runtime {
@@ -228,6 +239,10 @@ impl_runtime_apis! {
 
 		fn host(account: AccountId) -> Option<pallet_hosting::HostInfo<AccountId, Balance>> {
 			Hosting::host_info(account)
+		}
+
+		fn all() -> Vec<pallet_hosting::HostInfo<AccountId, Balance>> {
+			Hosting::all_hosts()
 		}
 	}
 

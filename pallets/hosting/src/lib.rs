@@ -386,6 +386,13 @@ impl<T: Config> Pallet<T> {
 		ModelHosts::<T>::get(model).into_iter().filter_map(Self::host_info).collect()
 	}
 
+	/// Every host, ordered by account id (the `HostingApi::all` runtime API).
+	pub fn all_hosts() -> Vec<HostInfo<T::AccountId, BalanceOf<T>>> {
+		let mut accounts: Vec<T::AccountId> = Hosts::<T>::iter_keys().collect();
+		accounts.sort();
+		accounts.into_iter().filter_map(Self::host_info).collect()
+	}
+
 	/// One host, while it has anything bonded or unlocking (the `HostingApi::host` runtime API).
 	pub fn host_info(account: T::AccountId) -> Option<HostInfo<T::AccountId, BalanceOf<T>>> {
 		let host = Hosts::<T>::get(&account)?;

@@ -17,5 +17,7 @@ sp_api::decl_runtime_apis! {
 		fn hosts(model: ModelId) -> Vec<HostInfo<AccountId, Balance>>;
 		/// One host, while it has anything bonded or unlocking.
 		fn host(account: AccountId) -> Option<HostInfo<AccountId, Balance>>;
+		/// Every host, ordered by account id.
+		fn all() -> Vec<HostInfo<AccountId, Balance>>;
 	}
 }

@@ -465,6 +465,18 @@ impl<T: Config> Pallet<T> {
 	pub fn result(request_id: RequestId) -> Option<ResultOf<T>> {
 		Results::<T>::get(request_id)
 	}
+
+	/// What one call of a model with this analysis and size weighs, and whether it is admitted.
+	pub fn call_info(analysis: &Analysis, size: u32) -> CallInfo {
+		let weight = Self::call_weight(analysis, size);
+		let input_bytes = analysis.inputs.iter().map(|spec| spec.byte_len()).sum();
+		CallInfo {
+			admitted: <Self as CallAdmission>::admit(analysis, size),
+			run: weight.run,
+			load: weight.load,
+			calls_per_block: Self::calls_per_block(weight, input_bytes),
+		}
+	}
 }
 
 impl<T: Config> CallAdmission for Pallet<T> {

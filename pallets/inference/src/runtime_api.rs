@@ -4,9 +4,9 @@
 use alloc::vec::Vec;
 use codec::Codec;
 use pallet_models::ModelId;
-use verinfer_precompile::tensor::Tensor;
+use verinfer_precompile::{analysis::Analysis, interface::StoredBytes, tensor::Tensor};
 
-use crate::types::{DryRun, DryRunError, InferenceResult, ModelInfo, RequestId};
+use crate::types::{CallInfo, DryRun, DryRunError, InferenceResult, ModelInfo, RequestId};
 
 sp_api::decl_runtime_apis! {
 	/// Models, dry-run inference and stored results.
@@ -24,5 +24,10 @@ sp_api::decl_runtime_apis! {
 		fn dry_run(model: ModelId, inputs: Vec<Tensor>) -> Result<DryRun<Balance>, DryRunError>;
 		/// A stored result, while it is retained.
 		fn result(request_id: RequestId) -> Option<InferenceResult<AccountId, Balance, BlockNumber>>;
+		/// What one call of a model with this analysis and size (bytes) would weigh, and whether
+		/// the chain would admit it: for checking a model before registering it.
+		fn call_info(analysis: Analysis, size: u32) -> CallInfo;
+		/// The engine blob in state, as the host functions read it.
+		fn engine() -> Option<StoredBytes>;
 	}
 }

@@ -50,6 +50,19 @@ pub struct DryRun<Balance> {
 	pub fee: Balance,
 }
 
+/// What one call of a model weighs and whether the chain admits it, as `finalize` decides.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct CallInfo {
+	/// `Err(reason)` when the chain would refuse the model although the engine accepts it.
+	pub admitted: Result<(), Vec<u8>>,
+	/// Running the loaded model, storing the result, paying the fee.
+	pub run: Weight,
+	/// Loading the model, charged to its first call in a block.
+	pub load: Weight,
+	/// Calls of the model that fit in one block.
+	pub calls_per_block: u64,
+}
+
 /// Why a dry run produced no output.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
 pub enum DryRunError {
