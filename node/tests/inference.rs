@@ -23,18 +23,9 @@ const CHUNK: usize = 1 << 20;
 
 type Result = pallet_inference::ResultOf<Runtime>;
 
-/// Signs and submits `call`, waits for its block; returns the events of that extrinsic.
+/// Signs and submits `call`; returns the events of its extrinsic once included.
 async fn submit(rpc: &Rpc, signer: Sr25519Keyring, call: RuntimeCall) -> Vec<RuntimeEvent> {
-	let xt = rpc.sign(signer, call).await;
-	let from = rpc.best_number().await;
-	let tx_hash = rpc.submit(&xt).await;
-	let (block, index) = rpc.wait_for_inclusion(tx_hash, from + 1, BLOCK_WAIT).await;
-	rpc.events(block)
-		.await
-		.into_iter()
-		.filter(|record| record.phase == frame_system::Phase::ApplyExtrinsic(index))
-		.map(|record| record.event)
-		.collect()
+	rpc.submit_and_wait(signer, call, BLOCK_WAIT).await
 }
 
 fn succeeded(events: &[RuntimeEvent]) -> bool {

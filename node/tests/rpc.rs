@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::{hex, Node, Rpc};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use serde_json::Value;
-use sp_keyring::Sr25519Keyring::{Alice, Bob};
+use sp_keyring::Sr25519Keyring::{self, Alice, Bob};
 use verinfer_precompile::{
 	cache::sha256,
 	host::Engine,
@@ -45,21 +45,8 @@ async fn rpc_error(
 }
 
 /// Signs and submits `call`; returns the events of its extrinsic once included.
-async fn submit(
-	rpc: &Rpc,
-	signer: sp_keyring::Sr25519Keyring,
-	call: RuntimeCall,
-) -> Vec<RuntimeEvent> {
-	let xt = rpc.sign(signer, call).await;
-	let from = rpc.best_number().await;
-	let tx_hash = rpc.submit(&xt).await;
-	let (block, index) = rpc.wait_for_inclusion(tx_hash, from + 1, BLOCK_WAIT).await;
-	rpc.events(block)
-		.await
-		.into_iter()
-		.filter(|record| record.phase == frame_system::Phase::ApplyExtrinsic(index))
-		.map(|record| record.event)
-		.collect()
+async fn submit(rpc: &Rpc, signer: Sr25519Keyring, call: RuntimeCall) -> Vec<RuntimeEvent> {
+	rpc.submit_and_wait(signer, call, BLOCK_WAIT).await
 }
 
 #[tokio::test]

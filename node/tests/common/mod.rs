@@ -234,6 +234,26 @@ impl Rpc {
 		}
 	}
 
+	/// Signs and submits `call` as `signer`, waits up to `timeout` for its block; returns the
+	/// events of that extrinsic.
+	pub async fn submit_and_wait(
+		&self,
+		signer: Sr25519Keyring,
+		call: RuntimeCall,
+		timeout: Duration,
+	) -> Vec<verinfer_runtime::RuntimeEvent> {
+		let xt = self.sign(signer, call).await;
+		let from = self.best_number().await;
+		let tx_hash = self.submit(&xt).await;
+		let (block, index) = self.wait_for_inclusion(tx_hash, from + 1, timeout).await;
+		self.events(block)
+			.await
+			.into_iter()
+			.filter(|record| record.phase == frame_system::Phase::ApplyExtrinsic(index))
+			.map(|record| record.event)
+			.collect()
+	}
+
 	/// Signs `call` as `signer` exactly as a wallet does: next nonce from the pool-aware
 	/// `system_accountNextIndex`, a mortal era anchored at the best block, the runtime's spec and
 	/// transaction versions, the genesis hash.
