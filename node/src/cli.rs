@@ -107,6 +107,12 @@ pub enum Subcommand {
 	#[command(subcommand)]
 	Model(crate::model::ModelCmd),
 
+	/// Call a model on chain: sign and submit `inference.infer` with input tensors from files.
+	Infer(crate::infer::InferCmd),
+
+	/// Read a stored inference result by request id.
+	Result(crate::infer::ResultCmd),
+
 	/// Key management: generate, inspect, insert into the keystore.
 	#[command(subcommand)]
 	Key(sc_cli::KeySubcommand),

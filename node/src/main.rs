@@ -9,7 +9,9 @@
 mod benchmarking;
 mod chain_spec;
 mod cli;
+mod client;
 mod command;
+mod infer;
 mod model;
 mod rpc;
 mod service;

@@ -177,7 +177,7 @@ fn run_model(cmd: &RunCmd) -> Result<(), ToolError> {
 }
 
 /// The tensor in JSON when small, else its dtype and shape.
-fn describe(tensor: &Tensor) -> String {
+pub fn describe(tensor: &Tensor) -> String {
 	match tensor.element_count() {
 		Ok(count) if count <= PRINTED_ELEMENTS => tensor_io::to_json(tensor)
 			.unwrap_or_else(|e| format!("{} {:?} ({e})", tensor.dtype.name(), tensor.shape)),

@@ -193,14 +193,6 @@ fn tensors_json(tensors: &[Tensor]) -> Result<Vec<Value>, ErrorObjectOwned> {
 	tensors.iter().map(tensor_json).collect()
 }
 
-/// A dispatch error by the name of the pallet error, as `Inference::InputShapeMismatch { index: 0 }`.
-fn describe(error: sp_runtime::DispatchError) -> String {
-	match verinfer_runtime::RuntimeError::from_dispatch_error(error) {
-		Some(named) => format!("{named:?}"),
-		None => format!("{error:?}"),
-	}
-}
-
 impl<C, B> ModelsApiServer for Verinfer<C, B>
 where
 	C: ProvideRuntimeApi<Block>
@@ -302,7 +294,7 @@ where
 				"fee": dry.fee.to_string(),
 			})),
 			Err(pallet_inference::DryRunError::Refused(dispatch)) => {
-				Err(error(code::REFUSED, format!("refused: {}", describe(dispatch))))
+				Err(error(code::REFUSED, format!("refused: {}", crate::client::describe(dispatch))))
 			},
 			Err(pallet_inference::DryRunError::Failed(failure)) => {
 				Err(error(code::FAILED, format!("inference failed: {failure}")))

@@ -1,0 +1,250 @@
+//! A JSON-RPC client of a Verinfer node, for the `verinfer` subcommands that talk to a chain
+//! (`infer`, `result`): it signs extrinsics as a wallet does, submits them and reads their
+//! outcome, and speaks the node's `models_*` / `inference_*` methods.
+//!
+//! Every failure a user can cause (unreachable node, bad key, refused extrinsic) is a
+//! [`ClientError`] whose message is one line.
+
+use std::time::{Duration, Instant};
+
+use codec::{Decode, Encode};
+use jsonrpsee::{
+	core::{client::ClientT, params::ArrayParams},
+	rpc_params,
+	ws_client::{WsClient, WsClientBuilder},
+};
+use serde_json::Value;
+use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
+use sp_runtime::{
+	generic::Era,
+	traits::{BlakeTwo256, Hash as HashT},
+};
+use verinfer_runtime::{
+	AccountId, Nonce, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic,
+};
+
+/// A one-line error for the user.
+#[derive(Debug)]
+pub struct ClientError(pub String);
+
+impl std::fmt::Display for ClientError {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.write_str(&self.0)
+	}
+}
+
+impl std::error::Error for ClientError {}
+
+fn fail(message: impl std::fmt::Display) -> ClientError {
+	ClientError(message.to_string())
+}
+
+/// The key pair of a secret URI (`//Alice`, a mnemonic, `0x` seed).
+pub fn pair(suri: &str) -> Result<sr25519::Pair, ClientError> {
+	sr25519::Pair::from_string(suri, None).map_err(|e| fail(format!("invalid key {suri:?}: {e:?}")))
+}
+
+/// How a submitted extrinsic ended.
+pub struct Included {
+	pub block: H256,
+	pub events: Vec<RuntimeEvent>,
+}
+
+/// A connection to a node.
+pub struct Client {
+	rpc: WsClient,
+	url: String,
+}
+
+impl Client {
+	/// Connects to the node at `url` (`ws://…`).
+	pub async fn connect(url: &str) -> Result<Client, ClientError> {
+		let rpc = WsClientBuilder::default()
+			.request_timeout(Duration::from_secs(120))
+			.max_request_size(16 * 1024 * 1024)
+			.build(url)
+			.await
+			.map_err(|e| fail(format!("cannot reach a node at {url}: {e}")))?;
+		Ok(Client { rpc, url: url.to_string() })
+	}
+
+	/// Calls `method`; a JSON-RPC error becomes one line naming the method.
+	pub async fn call(&self, method: &str, params: ArrayParams) -> Result<Value, ClientError> {
+		self.rpc.request(method, params).await.map_err(|e| match e {
+			jsonrpsee::core::client::Error::Call(error) => fail(error.message()),
+			other => fail(format!("{method} at {}: {other}", self.url)),
+		})
+	}
+
+	async fn hash(&self, method: &str, params: ArrayParams) -> Result<H256, ClientError> {
+		let value = self.call(method, params).await?;
+		let text = value.as_str().ok_or_else(|| fail(format!("{method}: not a hash: {value}")))?;
+		let bytes =
+			decode_hex(text).ok_or_else(|| fail(format!("{method}: not a hash: {text}")))?;
+		(bytes.len() == 32)
+			.then(|| H256::from_slice(&bytes))
+			.ok_or_else(|| fail(format!("{method}: not a hash: {text}")))
+	}
+
+	async fn best_number(&self) -> Result<u32, ClientError> {
+		let header = self.call("chain_getHeader", rpc_params![]).await?;
+		let number = header["number"].as_str().unwrap_or_default().trim_start_matches("0x");
+		u32::from_str_radix(number, 16).map_err(|_| fail(format!("bad header: {header}")))
+	}
+
+	/// Signs `call` as a wallet does: the pool-aware next nonce, a mortal era of 64 blocks from
+	/// the best block, the runtime's versions and the genesis hash.
+	pub async fn sign(
+		&self,
+		signer: &sr25519::Pair,
+		call: RuntimeCall,
+	) -> Result<UncheckedExtrinsic, ClientError> {
+		let account = AccountId::from(signer.public());
+		let nonce: Nonce = serde_json::from_value(
+			self.call("system_accountNextIndex", rpc_params![account.to_ss58check()]).await?,
+		)
+		.map_err(|e| fail(format!("system_accountNextIndex: {e}")))?;
+		let version = self.call("state_getRuntimeVersion", rpc_params![]).await?;
+		let spec_version = version["specVersion"].as_u64().unwrap_or_default() as u32;
+		let transaction_version = version["transactionVersion"].as_u64().unwrap_or_default() as u32;
+		let genesis = self.hash("chain_getBlockHash", rpc_params![0]).await?;
+		let best = self.best_number().await?;
+		let best_hash = self.hash("chain_getBlockHash", rpc_params![best]).await?;
+		let tx_ext: TxExtension = (
+			frame_system::CheckNonZeroSender::new(),
+			frame_system::CheckSpecVersion::new(),
+			frame_system::CheckTxVersion::new(),
+			frame_system::CheckGenesis::new(),
+			frame_system::CheckEra::from(Era::mortal(64, best as u64)),
+			frame_system::CheckNonce::from(nonce),
+			frame_system::CheckWeight::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::from(0),
+			frame_system::WeightReclaim::new(),
+		);
+		let implicit = ((), spec_version, transaction_version, genesis, best_hash, (), (), (), ());
+		let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
+		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+		Ok(UncheckedExtrinsic::new_signed(call, account.into(), signature.into(), tx_ext))
+	}
+
+	/// Signs and submits `call`; returns its hash once the node's pool accepted it.
+	pub async fn submit_only(
+		&self,
+		signer: &sr25519::Pair,
+		call: RuntimeCall,
+	) -> Result<H256, ClientError> {
+		let xt = self.sign(signer, call).await?;
+		self.hash("author_submitExtrinsic", rpc_params![format!("0x{}", encode_hex(&xt.encode()))])
+			.await
+	}
+
+	/// Signs and submits `call`, waits up to `timeout` for the block that includes it and returns
+	/// that extrinsic's events; a failed dispatch is an error naming the pallet error.
+	pub async fn submit(
+		&self,
+		signer: &sr25519::Pair,
+		call: RuntimeCall,
+		timeout: Duration,
+	) -> Result<Included, ClientError> {
+		let xt = self.sign(signer, call).await?;
+		let from = self.best_number().await? + 1;
+		let bytes = xt.encode();
+		let tx_hash = self
+			.hash("author_submitExtrinsic", rpc_params![format!("0x{}", encode_hex(&bytes))])
+			.await?;
+		let (block, index) = self.wait_for(tx_hash, from, timeout).await?;
+		let events = self.events(block).await?;
+		let events: Vec<RuntimeEvent> = events
+			.into_iter()
+			.filter(|record| record.phase == frame_system::Phase::ApplyExtrinsic(index))
+			.map(|record| record.event)
+			.collect();
+		for event in &events {
+			if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+				dispatch_error,
+				..
+			}) = event
+			{
+				return Err(fail(format!("the chain refused it: {}", describe(*dispatch_error))));
+			}
+		}
+		Ok(Included { block, events })
+	}
+
+	async fn wait_for(
+		&self,
+		tx_hash: H256,
+		from: u32,
+		timeout: Duration,
+	) -> Result<(H256, u32), ClientError> {
+		let deadline = Instant::now() + timeout;
+		let mut next = from;
+		loop {
+			while next <= self.best_number().await? {
+				let hash = self.hash("chain_getBlockHash", rpc_params![next]).await?;
+				let block = self.call("chain_getBlock", rpc_params![hash]).await?;
+				let extrinsics =
+					block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
+				for (index, xt) in extrinsics.iter().enumerate() {
+					let bytes = decode_hex(xt.as_str().unwrap_or_default()).unwrap_or_default();
+					if <BlakeTwo256 as HashT>::hash(&bytes) == tx_hash {
+						return Ok((hash, index as u32));
+					}
+				}
+				next += 1;
+			}
+			if Instant::now() > deadline {
+				return Err(fail(format!("{tx_hash:?} was not included within {timeout:?}")));
+			}
+			tokio::time::sleep(Duration::from_millis(200)).await;
+		}
+	}
+
+	async fn events(
+		&self,
+		at: H256,
+	) -> Result<Vec<frame_system::EventRecord<RuntimeEvent, H256>>, ClientError> {
+		// `System.Events` is not public in frame-system: its key is the usual pallet/item prefix.
+		let key =
+			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
+		let value = self
+			.call("state_getStorage", rpc_params![format!("0x{}", encode_hex(&key)), at])
+			.await?;
+		let Some(text) = value.as_str() else { return Ok(Vec::new()) };
+		let bytes = decode_hex(text).ok_or_else(|| fail("events are not hex"))?;
+		Decode::decode(&mut &bytes[..]).map_err(|e| fail(format!("cannot decode events: {e}")))
+	}
+}
+
+/// A dispatch error by its pallet error's name, as `Inference(InputShapeMismatch) of input 0`
+/// (a pallet error's `Debug` shows its name only).
+pub fn describe(error: sp_runtime::DispatchError) -> String {
+	use pallet_inference::Error;
+	use verinfer_runtime::RuntimeError;
+	match RuntimeError::from_dispatch_error(error) {
+		Some(
+			named @ RuntimeError::Inference(
+				Error::InvalidInput { index }
+				| Error::InputDtypeMismatch { index }
+				| Error::InputShapeMismatch { index },
+			),
+		) => format!("{named:?} of input {index}"),
+		Some(named) => format!("{named:?}"),
+		None => format!("{error:?}"),
+	}
+}
+
+pub fn encode_hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
+	let digits = text.strip_prefix("0x").unwrap_or(text);
+	if !digits.len().is_multiple_of(2) {
+		return None;
+	}
+	(0..digits.len())
+		.step_by(2)
+		.map(|i| u8::from_str_radix(digits.get(i..i + 2)?, 16).ok())
+		.collect()
+}

@@ -1,0 +1,202 @@
+//! `verinfer infer` and `verinfer result`: a dApp's calls from the command line, against a node
+//! over JSON-RPC. `infer` signs and submits `inference.infer` with input tensors from files;
+//! `result` reads a stored result. Outputs print as `verinfer model run` prints them and can be
+//! written to `.json` / `.npy` files. Errors are one line on stderr and exit status 1.
+
+use std::{path::PathBuf, time::Duration};
+
+use serde_json::Value;
+use sp_core::H256;
+use verinfer_precompile::{
+	tensor::Tensor,
+	tensor_io,
+	tool::{self, hex},
+};
+use verinfer_runtime::{RuntimeCall, RuntimeEvent};
+
+use crate::client::{self, Client, ClientError};
+
+/// How long `--wait` waits for the call's block.
+const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Where the node is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NodeArgs {
+	/// The node's JSON-RPC endpoint.
+	#[arg(long, value_name = "URL", default_value = "ws://127.0.0.1:9944")]
+	pub url: String,
+}
+
+/// `verinfer infer`
+#[derive(Debug, clap::Args)]
+pub struct InferCmd {
+	/// The model's id (0x…, the SHA-256 of its file).
+	#[arg(long)]
+	pub model: H256,
+	/// One tensor file per model input, in order (.json, .npy or ONNX .pb).
+	#[arg(long = "input", value_name = "FILE", required = true, num_args = 1..)]
+	pub inputs: Vec<PathBuf>,
+	/// Write the outputs, in order, to these files (.json or .npy); needs `--wait`.
+	#[arg(long = "out", value_name = "FILE", num_args = 1.., requires = "wait")]
+	pub outputs: Vec<PathBuf>,
+	/// The most the call may pay the model, in plancks; by default the model's fee now.
+	#[arg(long, value_name = "PLANCKS")]
+	pub max_fee: Option<u128>,
+	/// Wait for the block that includes the call and print the result; otherwise print the
+	/// transaction hash once the node accepted it.
+	#[arg(long)]
+	pub wait: bool,
+	/// The signer's secret URI (`//Alice`, a mnemonic, a 0x seed).
+	#[arg(long, value_name = "SURI")]
+	pub suri: String,
+	#[command(flatten)]
+	pub node: NodeArgs,
+}
+
+/// `verinfer result`
+#[derive(Debug, clap::Args)]
+pub struct ResultCmd {
+	/// The request id `infer` printed.
+	pub request_id: u64,
+	/// Write the outputs, in order, to these files (.json or .npy).
+	#[arg(long = "out", value_name = "FILE", num_args = 1..)]
+	pub outputs: Vec<PathBuf>,
+	#[command(flatten)]
+	pub node: NodeArgs,
+}
+
+/// Runs `command` on a fresh runtime; exits the process with status 1 and one line on stderr
+/// when it fails.
+fn block_on(command: impl std::future::Future<Output = Result<(), ClientError>>) {
+	let outcome = tokio::runtime::Builder::new_current_thread()
+		.enable_all()
+		.build()
+		.map_err(|e| ClientError(format!("cannot start: {e}")))
+		.and_then(|runtime| runtime.block_on(command));
+	if let Err(error) = outcome {
+		eprintln!("error: {error}");
+		std::process::exit(1);
+	}
+}
+
+pub fn run_infer(cmd: &InferCmd) -> sc_cli::Result<()> {
+	block_on(infer(cmd));
+	Ok(())
+}
+
+pub fn run_result(cmd: &ResultCmd) -> sc_cli::Result<()> {
+	block_on(result(cmd));
+	Ok(())
+}
+
+fn tool_error(error: tool::ToolError) -> ClientError {
+	ClientError(error.to_string())
+}
+
+async fn infer(cmd: &InferCmd) -> Result<(), ClientError> {
+	let signer = client::pair(&cmd.suri)?;
+	let inputs = cmd
+		.inputs
+		.iter()
+		.map(|path| tool::read_tensor(path))
+		.collect::<Result<Vec<_>, _>>()
+		.map_err(tool_error)?;
+	let node = Client::connect(&cmd.node.url).await?;
+	let model_id = hex(&cmd.model.0);
+	let max_fee = match cmd.max_fee {
+		Some(fee) => fee,
+		None => {
+			let model = node.call("models_get", jsonrpsee::rpc_params![&model_id]).await?;
+			if model.is_null() {
+				return Err(ClientError(format!("no model {model_id} on this chain")));
+			}
+			model["fee"]
+				.as_str()
+				.and_then(|fee| fee.parse().ok())
+				.ok_or_else(|| ClientError(format!("models_get: no fee in {model}")))?
+		},
+	};
+	let call =
+		RuntimeCall::Inference(pallet_inference::Call::infer { model: cmd.model, inputs, max_fee });
+	if !cmd.wait {
+		let tx_hash = node.submit_only(&signer, call).await?;
+		println!("submitted   {}", hex(&tx_hash.0));
+		return Ok(());
+	}
+	let included = node.submit(&signer, call, INCLUSION_TIMEOUT).await?;
+	let completed = included.events.iter().find_map(|event| match event {
+		RuntimeEvent::Inference(pallet_inference::Event::InferenceCompleted {
+			request_id,
+			fee,
+			output_hash,
+			outputs,
+			..
+		}) => Some((*request_id, *fee, *output_hash, outputs.clone())),
+		_ => None,
+	});
+	let Some((request_id, fee, output_hash, outputs)) = completed else {
+		return Err(ClientError("the block holds no InferenceCompleted for the call".into()));
+	};
+	let outputs = match outputs {
+		Some(outputs) => outputs,
+		// Too large for the event: read the stored result at the call's block.
+		None => {
+			let stored = node
+				.call("inference_result", jsonrpsee::rpc_params![request_id, included.block])
+				.await?;
+			tensors(&stored["outputs"])?
+		},
+	};
+	println!("request id  {request_id}");
+	println!("block       {}", hex(&included.block.0));
+	println!("fee paid    {fee}");
+	print_outputs(&outputs, &cmd.outputs)?;
+	println!("outputs sha256 {}", hex(&output_hash.0));
+	Ok(())
+}
+
+async fn result(cmd: &ResultCmd) -> Result<(), ClientError> {
+	let node = Client::connect(&cmd.node.url).await?;
+	let stored = node.call("inference_result", jsonrpsee::rpc_params![cmd.request_id]).await?;
+	if stored.is_null() {
+		return Err(ClientError(format!(
+			"no result {} on this chain (never made, or older than the retention period)",
+			cmd.request_id
+		)));
+	}
+	println!("request id  {}", cmd.request_id);
+	for (label, key) in
+		[("model", "model"), ("caller", "caller"), ("block", "at"), ("fee paid", "fee")]
+	{
+		println!(
+			"{label:<12}{}",
+			stored[key].as_str().map(str::to_string).unwrap_or(stored[key].to_string())
+		);
+	}
+	print_outputs(&tensors(&stored["outputs"])?, &cmd.outputs)?;
+	println!("outputs sha256 {}", stored["outputHash"].as_str().unwrap_or_default());
+	Ok(())
+}
+
+/// Tensors from the node's JSON.
+fn tensors(value: &Value) -> Result<Vec<Tensor>, ClientError> {
+	value
+		.as_array()
+		.ok_or_else(|| ClientError(format!("not a list of tensors: {value}")))?
+		.iter()
+		.map(|tensor| {
+			tensor_io::from_json(&tensor.to_string()).map_err(|e| ClientError(e.to_string()))
+		})
+		.collect()
+}
+
+fn print_outputs(outputs: &[Tensor], files: &[PathBuf]) -> Result<(), ClientError> {
+	for (index, output) in outputs.iter().enumerate() {
+		println!("output {index}    {}", crate::model::describe(output));
+		if let Some(path) = files.get(index) {
+			tool::write_tensor(path, output).map_err(tool_error)?;
+			println!("            written to {}", path.display());
+		}
+	}
+	Ok(())
+}
