@@ -65,15 +65,20 @@ pub struct ResultCmd {
 	pub node: NodeArgs,
 }
 
-/// Runs `command` on a fresh runtime; exits the process with status 1 and one line on stderr
-/// when it fails.
-fn block_on(command: impl std::future::Future<Output = Result<(), ClientError>>) {
-	let outcome = tokio::runtime::Builder::new_current_thread()
+/// Runs `command` to completion on a fresh single-threaded runtime.
+pub fn block_on_result<T, E: From<ClientError>>(
+	command: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+	let runtime = tokio::runtime::Builder::new_current_thread()
 		.enable_all()
 		.build()
-		.map_err(|e| ClientError(format!("cannot start: {e}")))
-		.and_then(|runtime| runtime.block_on(command));
-	if let Err(error) = outcome {
+		.map_err(|e| ClientError(format!("cannot start: {e}")))?;
+	runtime.block_on(command)
+}
+
+/// Runs `command`; exits the process with status 1 and one line on stderr when it fails.
+fn block_on(command: impl std::future::Future<Output = Result<(), ClientError>>) {
+	if let Err(error) = block_on_result(command) {
 		eprintln!("error: {error}");
 		std::process::exit(1);
 	}

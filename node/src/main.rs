@@ -13,6 +13,7 @@ mod client;
 mod command;
 mod infer;
 mod model;
+mod register;
 mod rpc;
 mod service;
 

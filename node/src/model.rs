@@ -25,6 +25,8 @@ pub enum ModelCmd {
 	/// Run an ONNX model on input tensors (.json, .npy or ONNX .pb) with the chain's engine: the
 	/// outputs and their SHA-256 are what the chain would record.
 	Run(RunCmd),
+	/// Register an ONNX model on a chain: uploaded in chunks, analysed by the chain's engine.
+	Register(crate::register::RegisterCmd),
 }
 
 /// `verinfer model check`
@@ -59,8 +61,8 @@ pub struct RunCmd {
 /// `INDEX=D0,D1,…`
 #[derive(Debug, Clone)]
 pub struct DeclaredShape {
-	index: usize,
-	dims: Vec<u32>,
+	pub index: usize,
+	pub dims: Vec<u32>,
 }
 
 impl FromStr for DeclaredShape {
@@ -87,6 +89,20 @@ pub fn run(cmd: &ModelCmd) -> sc_cli::Result<()> {
 	let outcome = match cmd {
 		ModelCmd::Check(cmd) => check(cmd),
 		ModelCmd::Run(cmd) => run_model(cmd),
+		ModelCmd::Register(cmd) => {
+			let registered = crate::infer::block_on_result(crate::register::register(cmd));
+			match registered {
+				Ok(()) => return Ok(()),
+				Err(crate::register::RegisterError::Refused(reason)) => {
+					eprintln!("error: the chain refused the model: {reason}");
+					std::process::exit(2)
+				},
+				Err(crate::register::RegisterError::Failed(error)) => {
+					eprintln!("error: {error}");
+					std::process::exit(1)
+				},
+			}
+		},
 	};
 	match outcome {
 		Ok(()) => Ok(()),

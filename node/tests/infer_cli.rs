@@ -112,3 +112,57 @@ async fn every_mistake_a_user_can_make_is_one_line_and_exit_1() {
 	}
 	assert!(node.stop().success());
 }
+
+#[tokio::test]
+async fn model_register_uploads_a_large_model_in_chunks_and_infer_runs_it() {
+	let mut node = Node::start(&["--dev", "--tmp"]);
+	let url = node.rpc_url.clone();
+	let dir = std::env::temp_dir().join(format!("verinfer-register-{}", std::process::id()));
+	std::fs::create_dir_all(&dir).unwrap();
+	// 1,024 × 640 f32 weights: 2.6 MB, three chunks.
+	let bytes = verinfer_precompile::synthetic::matmul(1024, 640, 2);
+	let (file, input) = (dir.join("matmul.onnx"), dir.join("x.npy"));
+	std::fs::write(&file, &bytes).unwrap();
+	let data = (0..1024u32).flat_map(|i| (i as f32 / 512.0 - 1.0).to_le_bytes()).collect();
+	let x = verinfer_precompile::tensor::Tensor::new(
+		verinfer_precompile::tensor::DType::F32,
+		vec![1, 1024],
+		data,
+	)
+	.unwrap();
+	tool::write_tensor(&input, &x).unwrap();
+	let (file, input) = (file.to_str().unwrap(), input.to_str().unwrap());
+	let register = |file: &str| {
+		verinfer(&[
+			"model", "register", file, "--name", "matmul", "--fee", "5000", "--suri", "//Bob",
+			"--url", &url,
+		])
+	};
+
+	let (code, stdout, stderr) = register(file);
+	assert_eq!(code, 0, "{stderr}");
+	let model = hex(&sha256(&bytes));
+	assert!(stdout.contains(&format!("model id    {model}")), "{stdout}");
+	assert!(stderr.contains("uploaded chunk 3/3"), "{stderr}");
+
+	let (code, _, stderr) = register(file);
+	assert_eq!(code, 1);
+	assert!(stderr.contains("already on this chain"), "{stderr}");
+	let (code, _, stderr) = register(&fixture("hostile/random_normal.onnx"));
+	assert_eq!(code, 2, "{stderr}");
+	assert!(stderr.contains("the chain refused the model") && stderr.contains("RandomNormal"));
+
+	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
+	let expected = tool::run(&engine, &bytes, &[x]).unwrap();
+	let (code, stdout, stderr) = verinfer(&[
+		"infer", "--model", &model, "--input", input, "--wait", "--suri", "//Alice", "--url", &url,
+	]);
+	assert_eq!(code, 0, "{stderr}");
+	assert!(
+		stdout.contains(&format!("outputs sha256 {}", hex(&expected.outputs_hash))),
+		"{stdout}"
+	);
+	assert!(stdout.contains("fee paid    5000"), "{stdout}");
+	std::fs::remove_dir_all(dir).unwrap();
+	assert!(node.stop().success());
+}
