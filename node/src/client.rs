@@ -14,11 +14,12 @@ use jsonrpsee::{
 	ws_client::{WsClient, WsClientBuilder},
 };
 use serde_json::Value;
-use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
+use sp_core::{bytes::from_hex, crypto::Ss58Codec, sr25519, Pair, H256};
 use sp_runtime::{
 	generic::Era,
 	traits::{BlakeTwo256, Hash as HashT},
 };
+use verinfer_precompile::tool::hex;
 use verinfer_runtime::{
 	AccountId, Nonce, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic,
 };
@@ -79,8 +80,7 @@ impl Client {
 	async fn hash(&self, method: &str, params: ArrayParams) -> Result<H256, ClientError> {
 		let value = self.call(method, params).await?;
 		let text = value.as_str().ok_or_else(|| fail(format!("{method}: not a hash: {value}")))?;
-		let bytes =
-			decode_hex(text).ok_or_else(|| fail(format!("{method}: not a hash: {text}")))?;
+		let bytes = from_hex(text).map_err(|_| fail(format!("{method}: not a hash: {text}")))?;
 		(bytes.len() == 32)
 			.then(|| H256::from_slice(&bytes))
 			.ok_or_else(|| fail(format!("{method}: not a hash: {text}")))
@@ -134,8 +134,7 @@ impl Client {
 		call: RuntimeCall,
 	) -> Result<H256, ClientError> {
 		let xt = self.sign(signer, call).await?;
-		self.hash("author_submitExtrinsic", rpc_params![format!("0x{}", encode_hex(&xt.encode()))])
-			.await
+		self.hash("author_submitExtrinsic", rpc_params![hex(&xt.encode())]).await
 	}
 
 	/// Signs and submits `call`, waits up to `timeout` for the block that includes it and returns
@@ -149,9 +148,7 @@ impl Client {
 		let xt = self.sign(signer, call).await?;
 		let from = self.best_number().await? + 1;
 		let bytes = xt.encode();
-		let tx_hash = self
-			.hash("author_submitExtrinsic", rpc_params![format!("0x{}", encode_hex(&bytes))])
-			.await?;
+		let tx_hash = self.hash("author_submitExtrinsic", rpc_params![hex(&bytes)]).await?;
 		let (block, index) = self.wait_for(tx_hash, from, timeout).await?;
 		let events = self.events(block).await?;
 		let events: Vec<RuntimeEvent> = events
@@ -186,7 +183,7 @@ impl Client {
 				let extrinsics =
 					block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
 				for (index, xt) in extrinsics.iter().enumerate() {
-					let bytes = decode_hex(xt.as_str().unwrap_or_default()).unwrap_or_default();
+					let bytes = from_hex(xt.as_str().unwrap_or_default()).unwrap_or_default();
 					if <BlakeTwo256 as HashT>::hash(&bytes) == tx_hash {
 						return Ok((hash, index as u32));
 					}
@@ -207,11 +204,9 @@ impl Client {
 		// `System.Events` is not public in frame-system: its key is the usual pallet/item prefix.
 		let key =
 			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
-		let value = self
-			.call("state_getStorage", rpc_params![format!("0x{}", encode_hex(&key)), at])
-			.await?;
+		let value = self.call("state_getStorage", rpc_params![hex(&key), at]).await?;
 		let Some(text) = value.as_str() else { return Ok(Vec::new()) };
-		let bytes = decode_hex(text).ok_or_else(|| fail("events are not hex"))?;
+		let bytes = from_hex(text).map_err(|_| fail("events are not hex"))?;
 		Decode::decode(&mut &bytes[..]).map_err(|e| fail(format!("cannot decode events: {e}")))
 	}
 }
@@ -232,19 +227,4 @@ pub fn describe(error: sp_runtime::DispatchError) -> String {
 		Some(named) => format!("{named:?}"),
 		None => format!("{error:?}"),
 	}
-}
-
-pub fn encode_hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
-	let digits = text.strip_prefix("0x").unwrap_or(text);
-	if !digits.len().is_multiple_of(2) {
-		return None;
-	}
-	(0..digits.len())
-		.step_by(2)
-		.map(|i| u8::from_str_radix(digits.get(i..i + 2)?, 16).ok())
-		.collect()
 }

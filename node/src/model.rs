@@ -159,20 +159,17 @@ fn check(cmd: &CheckCmd) -> Result<(), ToolError> {
 /// What a call of an accepted model weighs on this binary's runtime and how many fit in a block,
 /// or why the chain would refuse the model although the engine accepts it.
 fn on_chain(report: &tool::CheckReport) -> Result<String, String> {
-	use pallet_models::CallAdmission;
 	type Inference = pallet_inference::Pallet<verinfer_runtime::Runtime>;
 	let size = u32::try_from(report.bytes).unwrap_or(u32::MAX);
-	Inference::admit(&report.analysis, size)
-		.map_err(|reason| String::from_utf8_lossy(&reason).into_owned())?;
-	let weight = Inference::call_weight(&report.analysis, size);
-	let input_bytes = report.analysis.inputs.iter().map(|spec| spec.byte_len()).sum();
+	let call = Inference::call_info(&report.analysis, size);
+	call.admitted.map_err(|reason| String::from_utf8_lossy(&reason).into_owned())?;
 	let ms = |picoseconds: u64| picoseconds as f64 / 1e9;
 	let run = format!(
 		"call weight {:.2} ms to run, {:.2} ms more for the first call in a block (loading)",
-		ms(weight.run.ref_time()),
-		ms(weight.load.ref_time()),
+		ms(call.run.ref_time()),
+		ms(call.load.ref_time()),
 	);
-	Ok(format!("{run}\nper block   {} calls", Inference::calls_per_block(weight, input_bytes)))
+	Ok(format!("{run}\nper block   {} calls", call.calls_per_block))
 }
 
 fn run_model(cmd: &RunCmd) -> Result<(), ToolError> {
