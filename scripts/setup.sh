@@ -19,6 +19,13 @@ if ! command -v protoc >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq protobuf-compiler >/dev/null
 fi
 
+# Node.js 18+ and npm: the JS dApp (scripts/dapp) that scripts/test-dapp.sh runs. Debian 12 ships 18.
+if ! command -v npm >/dev/null || ! node -e 'process.exit(Number(process.versions.node.split(".")[0] < 18))'; then
+	log "installing nodejs and npm"
+	as_root apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs npm >/dev/null
+fi
+
 # The toolchain pinned in rust-toolchain.toml, with the Wasm target and rust-src that
 # substrate-wasm-builder needs. rustup does not install them on its own here.
 command -v rustup >/dev/null || { log "rustup is required (https://rustup.rs)"; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: prerequisites, formatting, the workspace's unit tests, the end-to-end tests that
-# start real `verinfer` nodes (node/tests/) and drive them over JSON-RPC, and the cross-architecture
-# determinism proof (scripts/determinism.sh: x86-64 without AVX and aarch64, under qemu-user).
+# start real `verinfer` nodes (node/tests/) and drive them over JSON-RPC, the JS dApp, and the
+# cross-architecture determinism proof (scripts/determinism.sh: x86-64 without AVX and aarch64, under qemu-user).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/verinfer-target}
@@ -22,6 +22,9 @@ cargo test --workspace --locked ${CARGO_TIMINGS:+--timings}
 step "the pallets' benchmarks, once each at their lowest and highest components (mock runtime, real engine)"
 # The benchmarks that scripts/benchmark-weights.sh turns into weights.rs: kept runnable.
 cargo test --locked -p pallet-models -p pallet-inference -p pallet-hosting --features runtime-benchmarks
+
+step "scripts/test-dapp.sh (the @polkadot/api dApp against a dev node, compared with verinfer model run)"
+scripts/test-dapp.sh
 
 step "scripts/determinism.sh (the corpus on x86-64 natively, as a CPU without AVX, and on aarch64)"
 scripts/determinism.sh
