@@ -102,8 +102,8 @@ impl Cli {
 #[derive(Debug, clap::Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once at start-up; boxing buys nothing.
 pub enum Subcommand {
-	/// ONNX models: check one as the chain would at registration, or run one locally with the
-	/// chain's engine.
+	/// ONNX models: check or run one locally with the chain's engine; register, list, show,
+	/// re-price or deprecate them on a chain.
 	#[command(subcommand)]
 	Model(crate::model::ModelCmd),
 
@@ -112,6 +112,10 @@ pub enum Subcommand {
 
 	/// Read a stored inference result by request id.
 	Result(crate::infer::ResultCmd),
+
+	/// Hosting: bond stake, serve models for a share of their fees, unbond and withdraw.
+	#[command(subcommand)]
+	Host(crate::host::HostCmd),
 
 	/// Key management: generate, inspect, insert into the keystore.
 	#[command(subcommand)]

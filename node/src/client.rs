@@ -1,6 +1,7 @@
 //! A JSON-RPC client of a Verinfer node, for the `verinfer` subcommands that talk to a chain
-//! (`infer`, `result`): it signs extrinsics as a wallet does, submits them and reads their
-//! outcome, and speaks the node's `models_*` / `inference_*` methods.
+//! (`infer`, `result`, `model register|list|…`, `host …`) and for the end-to-end tests: it signs
+//! extrinsics as a wallet does, submits them, waits for their block to be final and reads their
+//! outcome, and speaks the node's `models_*` / `inference_*` / `hosts_*` methods.
 //!
 //! Every failure a user can cause (unreachable node, bad key, refused extrinsic) is a
 //! [`ClientError`] whose message is one line.
@@ -21,7 +22,8 @@ use sp_runtime::{
 };
 use verinfer_precompile::tool::hex;
 use verinfer_runtime::{
-	AccountId, Nonce, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic,
+	AccountId, Balance, Nonce, Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension,
+	UncheckedExtrinsic,
 };
 
 /// A one-line error for the user.
@@ -47,7 +49,11 @@ pub fn pair(suri: &str) -> Result<sr25519::Pair, ClientError> {
 
 /// How a submitted extrinsic ended.
 pub struct Included {
+	/// The final block that holds it.
 	pub block: H256,
+	/// The extrinsic's index in that block.
+	pub index: u32,
+	/// The events of the extrinsic, `ExtrinsicSuccess` or `ExtrinsicFailed` last.
 	pub events: Vec<RuntimeEvent>,
 }
 
@@ -69,15 +75,29 @@ impl Client {
 		Ok(Client { rpc, url: url.to_string() })
 	}
 
+	/// The JSON-RPC connection itself, for callers that want its errors whole.
+	pub fn raw(&self) -> &WsClient {
+		&self.rpc
+	}
+
 	/// Calls `method`; a JSON-RPC error becomes one line naming the method.
 	pub async fn call(&self, method: &str, params: ArrayParams) -> Result<Value, ClientError> {
 		self.rpc.request(method, params).await.map_err(|e| match e {
-			jsonrpsee::core::client::Error::Call(error) => fail(error.message()),
+			// The pool's refusals say what in `data`: "Invalid Transaction" / "Inability to pay…".
+			jsonrpsee::core::client::Error::Call(error) => match error.data() {
+				Some(data) => {
+					let data = serde_json::from_str::<String>(data.get())
+						.unwrap_or_else(|_| data.get().to_string());
+					fail(format!("{}: {data}", error.message()))
+				},
+				None => fail(error.message()),
+			},
 			other => fail(format!("{method} at {}: {other}", self.url)),
 		})
 	}
 
-	async fn hash(&self, method: &str, params: ArrayParams) -> Result<H256, ClientError> {
+	/// The hash `method` returns.
+	pub async fn hash(&self, method: &str, params: ArrayParams) -> Result<H256, ClientError> {
 		let value = self.call(method, params).await?;
 		let text = value.as_str().ok_or_else(|| fail(format!("{method}: not a hash: {value}")))?;
 		let bytes = from_hex(text).map_err(|_| fail(format!("{method}: not a hash: {text}")))?;
@@ -86,10 +106,53 @@ impl Client {
 			.ok_or_else(|| fail(format!("{method}: not a hash: {text}")))
 	}
 
-	async fn best_number(&self) -> Result<u32, ClientError> {
-		let header = self.call("chain_getHeader", rpc_params![]).await?;
+	/// The number of the block `at`, or of the best block.
+	pub async fn number(&self, at: Option<H256>) -> Result<u32, ClientError> {
+		let header = self.call("chain_getHeader", rpc_params![at]).await?;
 		let number = header["number"].as_str().unwrap_or_default().trim_start_matches("0x");
 		u32::from_str_radix(number, 16).map_err(|_| fail(format!("bad header: {header}")))
+	}
+
+	/// The best block's number.
+	pub async fn best_number(&self) -> Result<u32, ClientError> {
+		self.number(None).await
+	}
+
+	/// The last final block's number.
+	pub async fn finalized_number(&self) -> Result<u32, ClientError> {
+		let finalized = self.hash("chain_getFinalizedHead", rpc_params![]).await?;
+		self.number(Some(finalized)).await
+	}
+
+	/// The hash of block `number` on the best chain.
+	pub async fn block_hash(&self, number: u32) -> Result<H256, ClientError> {
+		self.hash("chain_getBlockHash", rpc_params![number]).await
+	}
+
+	/// Raw storage at `key`, at `at` or the best block.
+	pub async fn storage(
+		&self,
+		key: &[u8],
+		at: Option<H256>,
+	) -> Result<Option<Vec<u8>>, ClientError> {
+		let value = self.call("state_getStorage", rpc_params![hex(key), at]).await?;
+		let Some(text) = value.as_str() else { return Ok(None) };
+		from_hex(text).map(Some).map_err(|_| fail(format!("state_getStorage: not hex: {text}")))
+	}
+
+	/// The account's free balance and nonce, at `at` or the best block.
+	pub async fn account(
+		&self,
+		who: &AccountId,
+		at: Option<H256>,
+	) -> Result<frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>, ClientError>
+	{
+		let key = frame_system::Account::<Runtime>::hashed_key_for(who);
+		match self.storage(&key, at).await? {
+			Some(bytes) => Decode::decode(&mut &bytes[..])
+				.map_err(|e| fail(format!("cannot decode the account: {e}"))),
+			None => Ok(Default::default()),
+		}
 	}
 
 	/// Signs `call` as a wallet does: the pool-aware next nonce, a mortal era of 64 blocks from
@@ -107,9 +170,9 @@ impl Client {
 		let version = self.call("state_getRuntimeVersion", rpc_params![]).await?;
 		let spec_version = version["specVersion"].as_u64().unwrap_or_default() as u32;
 		let transaction_version = version["transactionVersion"].as_u64().unwrap_or_default() as u32;
-		let genesis = self.hash("chain_getBlockHash", rpc_params![0]).await?;
+		let genesis = self.block_hash(0).await?;
 		let best = self.best_number().await?;
-		let best_hash = self.hash("chain_getBlockHash", rpc_params![best]).await?;
+		let best_hash = self.block_hash(best).await?;
 		let tx_ext: TxExtension = (
 			frame_system::CheckNonZeroSender::new(),
 			frame_system::CheckSpecVersion::new(),
@@ -127,6 +190,11 @@ impl Client {
 		Ok(UncheckedExtrinsic::new_signed(call, account.into(), signature.into(), tx_ext))
 	}
 
+	/// Submits a signed extrinsic; returns its hash once the node's pool accepted it.
+	pub async fn submit_extrinsic(&self, xt: &UncheckedExtrinsic) -> Result<H256, ClientError> {
+		self.hash("author_submitExtrinsic", rpc_params![hex(&xt.encode())]).await
+	}
+
 	/// Signs and submits `call`; returns its hash once the node's pool accepted it.
 	pub async fn submit_only(
 		&self,
@@ -134,29 +202,42 @@ impl Client {
 		call: RuntimeCall,
 	) -> Result<H256, ClientError> {
 		let xt = self.sign(signer, call).await?;
-		self.hash("author_submitExtrinsic", rpc_params![hex(&xt.encode())]).await
+		self.submit_extrinsic(&xt).await
 	}
 
-	/// Signs and submits `call`, waits up to `timeout` for the block that includes it and returns
-	/// that extrinsic's events; a failed dispatch is an error naming the pallet error.
+	/// Signs and submits `call`, waits up to `timeout` until a final block includes it and
+	/// returns that extrinsic's events, whether its dispatch succeeded or failed.
+	pub async fn submit_and_watch(
+		&self,
+		signer: &sr25519::Pair,
+		call: RuntimeCall,
+		timeout: Duration,
+	) -> Result<Included, ClientError> {
+		let deadline = Instant::now() + timeout;
+		let xt = self.sign(signer, call).await?;
+		let from = self.best_number().await? + 1;
+		let tx_hash = self.submit_extrinsic(&xt).await?;
+		let (block, index) = self.wait_for_inclusion(tx_hash, from, deadline).await?;
+		self.wait_for_finality(block, deadline).await?;
+		let events = self
+			.events(block)
+			.await?
+			.into_iter()
+			.filter(|record| record.phase == frame_system::Phase::ApplyExtrinsic(index))
+			.map(|record| record.event)
+			.collect();
+		Ok(Included { block, index, events })
+	}
+
+	/// [`Client::submit_and_watch`], with a failed dispatch as an error naming the pallet error.
 	pub async fn submit(
 		&self,
 		signer: &sr25519::Pair,
 		call: RuntimeCall,
 		timeout: Duration,
 	) -> Result<Included, ClientError> {
-		let xt = self.sign(signer, call).await?;
-		let from = self.best_number().await? + 1;
-		let bytes = xt.encode();
-		let tx_hash = self.hash("author_submitExtrinsic", rpc_params![hex(&bytes)]).await?;
-		let (block, index) = self.wait_for(tx_hash, from, timeout).await?;
-		let events = self.events(block).await?;
-		let events: Vec<RuntimeEvent> = events
-			.into_iter()
-			.filter(|record| record.phase == frame_system::Phase::ApplyExtrinsic(index))
-			.map(|record| record.event)
-			.collect();
-		for event in &events {
+		let included = self.submit_and_watch(signer, call, timeout).await?;
+		for event in &included.events {
 			if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
 				dispatch_error,
 				..
@@ -165,20 +246,21 @@ impl Client {
 				return Err(fail(format!("the chain refused it: {}", describe(*dispatch_error))));
 			}
 		}
-		Ok(Included { block, events })
+		Ok(included)
 	}
 
-	async fn wait_for(
+	/// The best-chain block, from number `from` on, that holds the extrinsic `tx_hash`, and its
+	/// index there; waits for it until `deadline`.
+	pub async fn wait_for_inclusion(
 		&self,
 		tx_hash: H256,
 		from: u32,
-		timeout: Duration,
+		deadline: Instant,
 	) -> Result<(H256, u32), ClientError> {
-		let deadline = Instant::now() + timeout;
 		let mut next = from;
 		loop {
 			while next <= self.best_number().await? {
-				let hash = self.hash("chain_getBlockHash", rpc_params![next]).await?;
+				let hash = self.block_hash(next).await?;
 				let block = self.call("chain_getBlock", rpc_params![hash]).await?;
 				let extrinsics =
 					block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
@@ -191,23 +273,51 @@ impl Client {
 				next += 1;
 			}
 			if Instant::now() > deadline {
-				return Err(fail(format!("{tx_hash:?} was not included within {timeout:?}")));
+				return Err(fail(format!("{tx_hash:?} was not included in time")));
+			}
+			tokio::time::sleep(Duration::from_millis(100)).await;
+		}
+	}
+
+	/// Waits until `block` is final (at once on a dev chain, a few blocks behind the best one
+	/// under GRANDPA); an error if a fork replaced it or `deadline` passed.
+	pub async fn wait_for_finality(
+		&self,
+		block: H256,
+		deadline: Instant,
+	) -> Result<(), ClientError> {
+		let number = self.number(Some(block)).await?;
+		loop {
+			if self.finalized_number().await? >= number {
+				return if self.block_hash(number).await? == block {
+					Ok(())
+				} else {
+					Err(fail(format!(
+						"block #{number} {block:?} that held the transaction was replaced by a fork: \
+						 submit it again"
+					)))
+				};
+			}
+			if Instant::now() > deadline {
+				return Err(fail(format!("block #{number} {block:?} was not final in time")));
 			}
 			tokio::time::sleep(Duration::from_millis(200)).await;
 		}
 	}
 
-	async fn events(
+	/// `System.Events` of the block `at`.
+	pub async fn events(
 		&self,
 		at: H256,
 	) -> Result<Vec<frame_system::EventRecord<RuntimeEvent, H256>>, ClientError> {
 		// `System.Events` is not public in frame-system: its key is the usual pallet/item prefix.
 		let key =
 			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
-		let value = self.call("state_getStorage", rpc_params![hex(&key), at]).await?;
-		let Some(text) = value.as_str() else { return Ok(Vec::new()) };
-		let bytes = from_hex(text).map_err(|_| fail("events are not hex"))?;
-		Decode::decode(&mut &bytes[..]).map_err(|e| fail(format!("cannot decode events: {e}")))
+		match self.storage(&key, Some(at)).await? {
+			Some(bytes) => Decode::decode(&mut &bytes[..])
+				.map_err(|e| fail(format!("cannot decode events: {e}"))),
+			None => Ok(Vec::new()),
+		}
 	}
 }
 

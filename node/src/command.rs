@@ -76,6 +76,10 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Model(cmd)) => crate::model::run(cmd),
 		Some(Subcommand::Infer(cmd)) => crate::infer::run_infer(cmd),
 		Some(Subcommand::Result(cmd)) => crate::infer::run_result(cmd),
+		Some(Subcommand::Host(cmd)) => {
+			crate::host::run(cmd);
+			Ok(())
+		},
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
 		Some(Subcommand::ExportChainSpec(cmd)) => {
 			let chain_spec = cli.load_spec(&cmd.chain)?;

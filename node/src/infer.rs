@@ -3,7 +3,7 @@
 //! `result` reads a stored result. Outputs print as `verinfer model run` prints them and can be
 //! written to `.json` / `.npy` files. Errors are one line on stderr and exit status 1.
 
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
 use serde_json::Value;
 use sp_core::H256;
@@ -14,18 +14,10 @@ use verinfer_precompile::{
 };
 use verinfer_runtime::{RuntimeCall, RuntimeEvent};
 
-use crate::client::{self, Client, ClientError};
-
-/// How long `--wait` waits for the call's block.
-const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Where the node is.
-#[derive(Debug, Clone, clap::Args)]
-pub struct NodeArgs {
-	/// The node's JSON-RPC endpoint.
-	#[arg(long, value_name = "URL", default_value = "ws://127.0.0.1:9944")]
-	pub url: String,
-}
+use crate::{
+	args::{block_on, Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
+	client::{Client, ClientError},
+};
 
 /// `verinfer infer`
 #[derive(Debug, clap::Args)]
@@ -39,16 +31,16 @@ pub struct InferCmd {
 	/// Write the outputs, in order, to these files (.json or .npy); needs `--wait`.
 	#[arg(long = "out", value_name = "FILE", num_args = 1.., requires = "wait")]
 	pub outputs: Vec<PathBuf>,
-	/// The most the call may pay the model, in plancks; by default the model's fee now.
-	#[arg(long, value_name = "PLANCKS")]
-	pub max_fee: Option<u128>,
+	/// The most the call may pay the model (plancks, or VINF as `0.01VINF`); by default the
+	/// model's fee now.
+	#[arg(long, value_name = "AMOUNT")]
+	pub max_fee: Option<Amount>,
 	/// Wait for the block that includes the call and print the result; otherwise print the
 	/// transaction hash once the node accepted it.
 	#[arg(long)]
 	pub wait: bool,
-	/// The signer's secret URI (`//Alice`, a mnemonic, a 0x seed).
-	#[arg(long, value_name = "SURI")]
-	pub suri: String,
+	#[command(flatten)]
+	pub signer: SignerArgs,
 	#[command(flatten)]
 	pub node: NodeArgs,
 }
@@ -63,25 +55,6 @@ pub struct ResultCmd {
 	pub outputs: Vec<PathBuf>,
 	#[command(flatten)]
 	pub node: NodeArgs,
-}
-
-/// Runs `command` to completion on a fresh single-threaded runtime.
-pub fn block_on_result<T, E: From<ClientError>>(
-	command: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-	let runtime = tokio::runtime::Builder::new_current_thread()
-		.enable_all()
-		.build()
-		.map_err(|e| ClientError(format!("cannot start: {e}")))?;
-	runtime.block_on(command)
-}
-
-/// Runs `command`; exits the process with status 1 and one line on stderr when it fails.
-fn block_on(command: impl std::future::Future<Output = Result<(), ClientError>>) {
-	if let Err(error) = block_on_result(command) {
-		eprintln!("error: {error}");
-		std::process::exit(1);
-	}
 }
 
 pub fn run_infer(cmd: &InferCmd) -> sc_cli::Result<()> {
@@ -99,7 +72,7 @@ fn tool_error(error: tool::ToolError) -> ClientError {
 }
 
 async fn infer(cmd: &InferCmd) -> Result<(), ClientError> {
-	let signer = client::pair(&cmd.suri)?;
+	let signer = cmd.signer.pair()?;
 	let inputs = cmd
 		.inputs
 		.iter()
@@ -109,7 +82,7 @@ async fn infer(cmd: &InferCmd) -> Result<(), ClientError> {
 	let node = Client::connect(&cmd.node.url).await?;
 	let model_id = hex(&cmd.model.0);
 	let max_fee = match cmd.max_fee {
-		Some(fee) => fee,
+		Some(Amount(fee)) => fee,
 		None => {
 			let model = node.call("models_get", jsonrpsee::rpc_params![&model_id]).await?;
 			if model.is_null() {
@@ -128,7 +101,7 @@ async fn infer(cmd: &InferCmd) -> Result<(), ClientError> {
 		println!("submitted   {}", hex(&tx_hash.0));
 		return Ok(());
 	}
-	let included = node.submit(&signer, call, INCLUSION_TIMEOUT).await?;
+	let included = node.submit(&signer, call, FINAL_TIMEOUT).await?;
 	let completed = included.events.iter().find_map(|event| match event {
 		RuntimeEvent::Inference(pallet_inference::Event::InferenceCompleted {
 			request_id,
@@ -154,7 +127,7 @@ async fn infer(cmd: &InferCmd) -> Result<(), ClientError> {
 	};
 	println!("request id  {request_id}");
 	println!("block       {}", hex(&included.block.0));
-	println!("fee paid    {fee}");
+	println!("fee paid    {}", Tokens(fee));
 	print_outputs(&outputs, &cmd.outputs)?;
 	println!("outputs sha256 {}", hex(&output_hash.0));
 	Ok(())
@@ -170,14 +143,14 @@ async fn result(cmd: &ResultCmd) -> Result<(), ClientError> {
 		)));
 	}
 	println!("request id  {}", cmd.request_id);
-	for (label, key) in
-		[("model", "model"), ("caller", "caller"), ("block", "at"), ("fee paid", "fee")]
-	{
+	for (label, key) in [("model", "model"), ("caller", "caller"), ("block", "at")] {
 		println!(
 			"{label:<12}{}",
 			stored[key].as_str().map(str::to_string).unwrap_or(stored[key].to_string())
 		);
 	}
+	let fee = stored["fee"].as_str().and_then(|fee| fee.parse().ok()).unwrap_or_default();
+	println!("fee paid    {}", Tokens(fee));
 	print_outputs(&tensors(&stored["outputs"])?, &cmd.outputs)?;
 	println!("outputs sha256 {}", stored["outputHash"].as_str().unwrap_or_default());
 	Ok(())

@@ -1,22 +1,7 @@
-//! `verinfer`: the Verinfer validator node.
+//! `verinfer`: the Verinfer validator node and its command-line tools.
 
-#![warn(missing_docs)]
-// sc-cli's runner and sc-service's builders fix the error types (`sc_cli::Error`,
-// `sc_service::Error`, ~180 bytes); they are returned once, at start-up, so their size costs nothing.
-#![allow(clippy::result_large_err)]
-
-#[cfg(feature = "runtime-benchmarks")]
-mod benchmarking;
-mod chain_spec;
-mod cli;
-mod client;
-mod command;
-mod infer;
-mod model;
-mod register;
-mod rpc;
-mod service;
-
+// sc-cli fixes the error type (`sc_cli::Error`, ~180 bytes); it is returned once, at exit.
+#[allow(clippy::result_large_err)]
 fn main() -> sc_cli::Result<()> {
-	command::run()
+	verinfer_node::command::run()
 }

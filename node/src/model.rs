@@ -26,7 +26,15 @@ pub enum ModelCmd {
 	/// outputs and their SHA-256 are what the chain would record.
 	Run(RunCmd),
 	/// Register an ONNX model on a chain: uploaded in chunks, analysed by the chain's engine.
-	Register(crate::register::RegisterCmd),
+	Register(crate::owner::RegisterCmd),
+	/// The models on a chain: id, status, fee, name and version.
+	List(crate::owner::ListCmd),
+	/// One model on a chain: owner, status, fee, analysis, call weight, hosts.
+	Show(crate::owner::ShowCmd),
+	/// Change what each call of your model pays.
+	SetFee(crate::owner::SetFeeCmd),
+	/// Stop new calls of your model; its stored results stay.
+	Deprecate(crate::owner::DeprecateCmd),
 }
 
 /// `verinfer model check`
@@ -90,18 +98,22 @@ pub fn run(cmd: &ModelCmd) -> sc_cli::Result<()> {
 		ModelCmd::Check(cmd) => check(cmd),
 		ModelCmd::Run(cmd) => run_model(cmd),
 		ModelCmd::Register(cmd) => {
-			let registered = crate::infer::block_on_result(crate::register::register(cmd));
-			match registered {
+			use crate::owner::{register, RegisterError};
+			match crate::args::block_on_result(register(cmd)) {
 				Ok(()) => return Ok(()),
-				Err(crate::register::RegisterError::Refused(reason)) => {
+				Err(RegisterError::Refused(reason)) => {
 					eprintln!("error: the chain refused the model: {reason}");
 					std::process::exit(2)
 				},
-				Err(crate::register::RegisterError::Failed(error)) => {
+				Err(RegisterError::Failed(error)) => {
 					eprintln!("error: {error}");
 					std::process::exit(1)
 				},
 			}
+		},
+		ModelCmd::List(_) | ModelCmd::Show(_) | ModelCmd::SetFee(_) | ModelCmd::Deprecate(_) => {
+			crate::owner::run(cmd);
+			return Ok(());
 		},
 	};
 	match outcome {

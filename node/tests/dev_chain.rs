@@ -101,7 +101,7 @@ async fn a_transaction_with_a_forged_signature_is_refused_and_changes_nothing() 
 		*address = ferdie.clone().into();
 	}
 	let refusal = rpc
-		.client
+		.raw()
 		.request::<serde_json::Value, _>(
 			"author_submitExtrinsic",
 			rpc_params![hex(&codec::Encode::encode(&xt))],

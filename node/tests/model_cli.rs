@@ -1,8 +1,6 @@
 //! `verinfer model check` and `verinfer model run`, run as a user runs them: the real binary on the
 //! fixture files, judged by its output and exit status.
 
-use std::{path::PathBuf, process::Command};
-
 use verinfer_precompile::{
 	host::Engine,
 	tensor_io::from_npy,
@@ -10,26 +8,13 @@ use verinfer_precompile::{
 	ENGINE_BLOB,
 };
 
-fn fixture(path: &str) -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/fixtures").join(path)
-}
+mod common;
+
+use common::fixture;
 
 /// Runs `verinfer model ARGS…`: (exit code, stdout, stderr).
 fn verinfer_model(args: &[&str]) -> (i32, String, String) {
-	let output = Command::new(env!("CARGO_BIN_EXE_verinfer"))
-		.arg("model")
-		.args(args)
-		.output()
-		.expect("run verinfer");
-	(
-		output.status.code().expect("exited"),
-		String::from_utf8(output.stdout).unwrap(),
-		String::from_utf8(output.stderr).unwrap(),
-	)
-}
-
-fn path(relative: &str) -> String {
-	fixture(relative).display().to_string()
+	common::verinfer(&[&["model"], args].concat())
 }
 
 #[test]
@@ -37,9 +22,9 @@ fn model_run_prints_the_outputs_and_the_hash_the_library_computes_and_writes_the
 	let out = std::env::temp_dir().join(format!("verinfer-cli-{}.npy", std::process::id()));
 	let (code, stdout, stderr) = verinfer_model(&[
 		"run",
-		&path("models/cnn.onnx"),
+		&fixture("models/cnn.onnx"),
 		"--input",
-		&path("models/cnn.input0.npy"),
+		&fixture("models/cnn.input0.npy"),
 		"--out",
 		out.to_str().unwrap(),
 	]);
@@ -60,7 +45,7 @@ fn model_run_prints_the_outputs_and_the_hash_the_library_computes_and_writes_the
 
 #[test]
 fn model_check_names_the_refused_operator_and_exits_2() {
-	let (code, stdout, _) = verinfer_model(&["check", &path("hostile/random_normal.onnx")]);
+	let (code, stdout, _) = verinfer_model(&["check", &fixture("hostile/random_normal.onnx")]);
 	assert_eq!(code, 2);
 	assert!(stdout.contains("verdict     refused"), "{stdout}");
 	assert!(stdout.contains("operator RandomNormal is not allowed"), "{stdout}");
@@ -73,21 +58,29 @@ fn user_errors_are_one_line_and_a_nonzero_exit() {
 	assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 	assert!(stderr.starts_with("error: /nonexistent/model.onnx: "), "{stderr}");
 
-	let (code, _, stderr) =
-		verinfer_model(&["run", &path("models/mlp.onnx"), "--input", &path("tensors/f32_raw.pb")]);
+	let (code, _, stderr) = verinfer_model(&[
+		"run",
+		&fixture("models/mlp.onnx"),
+		"--input",
+		&fixture("tensors/f32_raw.pb"),
+	]);
 	assert_eq!(code, 2, "{stderr}");
 	assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 	assert!(stderr.contains("[2, 4] does not fit the model's [1, 4]"), "{stderr}");
 
-	let (code, _, stderr) =
-		verinfer_model(&["run", &path("models/mlp.onnx"), "--input", &path("models/corpus.json")]);
+	let (code, _, stderr) = verinfer_model(&[
+		"run",
+		&fixture("models/mlp.onnx"),
+		"--input",
+		&fixture("models/corpus.json"),
+	]);
 	assert_eq!(code, 1);
 	assert!(stderr.starts_with("error: ") && stderr.contains("corpus.json"), "{stderr}");
 }
 
 #[test]
 fn model_check_prints_what_a_call_weighs_on_this_runtime_and_how_many_fit_a_block() {
-	let (code, stdout, stderr) = verinfer_model(&["check", &path("models/cnn.onnx")]);
+	let (code, stdout, stderr) = verinfer_model(&["check", &fixture("models/cnn.onnx")]);
 	assert_eq!(code, 0, "{stderr}");
 
 	type Inference = pallet_inference::Pallet<verinfer_runtime::Runtime>;

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use codec::Decode;
-use common::Node;
+use common::{read_fixture, Node};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{Alice, Bob};
 use verinfer_precompile::{analysis::Analysis, cache::sha256, ENGINE_BLOB};
@@ -15,12 +15,6 @@ use verinfer_runtime::{Runtime, RuntimeCall, RuntimeEvent, MILLI_UNIT};
 const BLOCK_WAIT: Duration = Duration::from_secs(60);
 
 type Model = pallet_models::ModelOf<Runtime>;
-
-fn fixture(path: &str) -> Vec<u8> {
-	let path =
-		std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/fixtures").join(path);
-	std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 async fn model(rpc: &common::Rpc, id: H256) -> Option<Model> {
 	let key = pallet_models::Models::<Runtime>::hashed_key_for(id);
@@ -40,7 +34,7 @@ async fn the_dev_chain_starts_with_the_engine_blob_and_the_demo_models_active() 
 	assert_eq!((engine.sha256.0, engine.size as usize), (sha256(blob), blob.len()));
 
 	for (file, name) in [("models/mlp.onnx", "demo-mlp"), ("models/cnn.onnx", "demo-cnn")] {
-		let id = H256(sha256(&fixture(file)));
+		let id = H256(sha256(&read_fixture(file)));
 		let model = model(&rpc, id).await.unwrap_or_else(|| panic!("{name} is registered"));
 		assert_eq!(model.status, pallet_models::ModelStatus::Active);
 		assert_eq!((model.owner, model.fee), (Alice.to_account_id(), MILLI_UNIT));
@@ -58,7 +52,7 @@ async fn a_model_registered_by_a_signed_extrinsic_becomes_active_and_holds_the_d
 	let rpc = node.client().await;
 	rpc.wait_for_block(1, BLOCK_WAIT).await;
 
-	let bytes = fixture("models/layernorm.onnx");
+	let bytes = read_fixture("models/layernorm.onnx");
 	let id = H256(sha256(&bytes));
 	let metadata = pallet_models::ModelMetadata {
 		name: b"layernorm".to_vec().try_into().unwrap(),

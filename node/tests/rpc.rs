@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{hex, Node, Rpc};
+use common::{hex, read_fixture, Node, Rpc};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob};
@@ -20,12 +20,6 @@ use verinfer_runtime::{RuntimeCall, RuntimeEvent, MILLI_UNIT, UNIT};
 
 const BLOCK_WAIT: Duration = Duration::from_secs(120);
 
-fn fixture(path: &str) -> Vec<u8> {
-	let path =
-		std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/fixtures").join(path);
-	std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 fn tensor_json(tensor: &Tensor) -> Value {
 	serde_json::from_str(&to_json(tensor).unwrap()).unwrap()
 }
@@ -36,7 +30,7 @@ async fn rpc_error(
 	method: &str,
 	params: jsonrpsee::core::params::ArrayParams,
 ) -> (i32, String) {
-	match rpc.client.request::<Value, _>(method, params).await {
+	match rpc.raw().request::<Value, _>(method, params).await {
 		Err(jsonrpsee::core::client::Error::Call(error)) => {
 			(error.code(), error.message().to_string())
 		},
@@ -54,7 +48,7 @@ async fn models_inference_and_hosts_are_readable_and_callable_in_json() {
 	let mut node = Node::start(&["--dev", "--tmp"]);
 	let rpc = node.client().await;
 	rpc.wait_for_block(1, BLOCK_WAIT).await;
-	let mlp = fixture("models/mlp.onnx");
+	let mlp = read_fixture("models/mlp.onnx");
 	let mlp_id = hex(&sha256(&mlp));
 
 	// models_list / models_get: the demo models, with their analysis and call weight.
@@ -71,7 +65,7 @@ async fn models_inference_and_hosts_are_readable_and_callable_in_json() {
 	assert_eq!(rpc.call("models_get", rpc_params![hex(&[7; 32])]).await, Value::Null);
 
 	// inference_dryRun: the outputs `verinfer model run` computes, in JSON.
-	let input = from_npy(&fixture("models/mlp.input0.npy")).unwrap();
+	let input = from_npy(&read_fixture("models/mlp.input0.npy")).unwrap();
 	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
 	let expected = tool::run(&engine, &mlp, std::slice::from_ref(&input)).unwrap();
 	let dry = rpc.call("inference_dryRun", rpc_params![&mlp_id, vec![tensor_json(&input)]]).await;
@@ -139,7 +133,7 @@ async fn models_inference_and_hosts_are_readable_and_callable_in_json() {
 async fn models_inspect_gives_the_chains_verdict_and_is_unsafe() {
 	let mut node = Node::start(&["--dev", "--tmp"]);
 	let rpc = node.client().await;
-	let cnn = fixture("models/cnn.onnx");
+	let cnn = read_fixture("models/cnn.onnx");
 	let report = rpc.call("models_inspect", rpc_params![hex(&cnn)]).await;
 	assert_eq!(report["verdict"], "accepted", "{report}");
 	assert_eq!(report["id"], hex(&sha256(&cnn)));
@@ -148,7 +142,7 @@ async fn models_inspect_gives_the_chains_verdict_and_is_unsafe() {
 	let model = rpc.call("models_get", rpc_params![hex(&sha256(&cnn))]).await;
 	assert_eq!(report["analysis"], model["analysis"], "inspect analyses as registration did");
 
-	let hostile = fixture("hostile/random_normal.onnx");
+	let hostile = read_fixture("hostile/random_normal.onnx");
 	let report = rpc.call("models_inspect", rpc_params![hex(&hostile)]).await;
 	assert_eq!(report["verdict"], "refused");
 	assert!(report["reasons"].to_string().contains("RandomNormal"), "{report}");

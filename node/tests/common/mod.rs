@@ -1,6 +1,6 @@
 //! Test harness for end-to-end tests: starts the real `verinfer` binary that cargo built for this
-//! test run on OS-chosen ports, talks to it over JSON-RPC (WebSocket), builds signed extrinsics with
-//! the runtime's own types, and always stops the node: on drop, on panic, and (through the kernel's
+//! test run on OS-chosen ports, talks to it over JSON-RPC (WebSocket) with the node's own client
+//! (which signs extrinsics as a wallet does), runs the CLI, and always stops the node: on drop, on panic, and (through the kernel's
 //! parent-death signal) if the test process itself is killed.
 
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
@@ -13,22 +13,11 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use codec::{Decode, Encode};
-use jsonrpsee::{
-	core::client::ClientT,
-	rpc_params,
-	ws_client::{WsClient, WsClientBuilder},
-};
 use serde_json::Value;
-use sp_core::{crypto::Ss58Codec, Pair, H256};
+use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{
-	generic::Era,
-	traits::{BlakeTwo256, Hash as HashT},
-};
-use verinfer_runtime::{
-	AccountId, Balance, Nonce, Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic,
-};
+use verinfer_node::client::{Client, ClientError};
+use verinfer_runtime::{AccountId, Balance, Nonce, RuntimeCall, UncheckedExtrinsic};
 
 /// How long a node may take to open its RPC port: a cold start compiles the runtime Wasm.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
@@ -103,11 +92,9 @@ impl Node {
 
 	/// A JSON-RPC client connected to this node.
 	pub async fn client(&self) -> Rpc {
-		let client = WsClientBuilder::default()
-			.request_timeout(Duration::from_secs(60))
-			.build(&self.rpc_url)
+		let client = Client::connect(&self.rpc_url)
 			.await
-			.unwrap_or_else(|e| panic!("connect to {}: {e}\n{}", self.rpc_url, self.log_tail()));
+			.unwrap_or_else(|e| panic!("{e}\n{}", self.log_tail()));
 		Rpc { client }
 	}
 
@@ -157,32 +144,36 @@ fn rpc_address(line: &str) -> Option<String> {
 	(!addr.is_empty()).then(|| addr.to_string())
 }
 
-/// A JSON-RPC connection with typed helpers for what the tests need.
+/// The node's own JSON-RPC client (`verinfer_node::client`, what the CLI uses), panicking on
+/// failure as tests want.
 pub struct Rpc {
-	pub client: WsClient,
+	pub client: Client,
+}
+
+fn ok<T>(what: &str, result: Result<T, ClientError>) -> T {
+	result.unwrap_or_else(|e| panic!("{what} failed: {e}"))
 }
 
 impl Rpc {
 	pub async fn call(&self, method: &str, params: jsonrpsee::core::params::ArrayParams) -> Value {
-		self.client
-			.request(method, params)
-			.await
-			.unwrap_or_else(|e| panic!("RPC {method} failed: {e}"))
+		ok(method, self.client.call(method, params).await)
+	}
+
+	/// The raw connection, for tests of JSON-RPC errors.
+	pub fn raw(&self) -> &jsonrpsee::ws_client::WsClient {
+		self.client.raw()
 	}
 
 	pub async fn best_number(&self) -> u32 {
-		let header = self.call("chain_getHeader", rpc_params![]).await;
-		hex_number(&header["number"])
+		ok("best_number", self.client.best_number().await)
 	}
 
 	pub async fn finalized_number(&self) -> u32 {
-		let hash = self.call("chain_getFinalizedHead", rpc_params![]).await;
-		let header = self.call("chain_getHeader", rpc_params![hash]).await;
-		hex_number(&header["number"])
+		ok("finalized_number", self.client.finalized_number().await)
 	}
 
 	pub async fn block_hash(&self, number: u32) -> H256 {
-		parse_hash(&self.call("chain_getBlockHash", rpc_params![number]).await)
+		ok("block_hash", self.client.block_hash(number).await)
 	}
 
 	/// Waits until the best block is at least `number`.
@@ -203,8 +194,7 @@ impl Rpc {
 
 	/// Raw storage at `key`, at `at` or the best block.
 	pub async fn storage(&self, key: &[u8], at: Option<H256>) -> Option<Vec<u8>> {
-		let value = self.call("state_getStorage", rpc_params![hex(key), at]).await;
-		value.as_str().map(unhex)
+		ok("storage", self.client.storage(key, at).await)
 	}
 
 	/// `System.Account(who)` at `at` or the best block.
@@ -213,11 +203,7 @@ impl Rpc {
 		who: &AccountId,
 		at: Option<H256>,
 	) -> frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>> {
-		let key = frame_system::Account::<Runtime>::hashed_key_for(who);
-		match self.storage(&key, at).await {
-			Some(bytes) => Decode::decode(&mut &bytes[..]).expect("decode AccountInfo"),
-			None => Default::default(),
-		}
+		ok("account", self.client.account(who, at).await)
 	}
 
 	/// `System.Events` of the block `at`.
@@ -225,75 +211,28 @@ impl Rpc {
 		&self,
 		at: H256,
 	) -> Vec<frame_system::EventRecord<verinfer_runtime::RuntimeEvent, H256>> {
-		// `System.Events` is not public in frame-system: its key is the usual pallet/item prefix.
-		let key =
-			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
-		match self.storage(&key, Some(at)).await {
-			Some(bytes) => Decode::decode(&mut &bytes[..]).expect("decode events"),
-			None => Vec::new(),
-		}
+		ok("events", self.client.events(at).await)
 	}
 
-	/// Signs and submits `call` as `signer`, waits up to `timeout` for its block; returns the
-	/// events of that extrinsic.
+	/// Signs and submits `call` as `signer`, waits up to `timeout` for its block to be final;
+	/// returns the events of that extrinsic.
 	pub async fn submit_and_wait(
 		&self,
 		signer: Sr25519Keyring,
 		call: RuntimeCall,
 		timeout: Duration,
 	) -> Vec<verinfer_runtime::RuntimeEvent> {
-		let xt = self.sign(signer, call).await;
-		let from = self.best_number().await;
-		let tx_hash = self.submit(&xt).await;
-		let (block, index) = self.wait_for_inclusion(tx_hash, from + 1, timeout).await;
-		self.events(block)
-			.await
-			.into_iter()
-			.filter(|record| record.phase == frame_system::Phase::ApplyExtrinsic(index))
-			.map(|record| record.event)
-			.collect()
+		ok("submit", self.client.submit_and_watch(&signer.pair(), call, timeout).await).events
 	}
 
-	/// Signs `call` as `signer` exactly as a wallet does: next nonce from the pool-aware
-	/// `system_accountNextIndex`, a mortal era anchored at the best block, the runtime's spec and
-	/// transaction versions, the genesis hash.
+	/// Signs `call` as `signer` exactly as a wallet does.
 	pub async fn sign(&self, signer: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
-		let account = signer.to_account_id();
-		let nonce: Nonce = serde_json::from_value(
-			self.call("system_accountNextIndex", rpc_params![account.to_ss58check()]).await,
-		)
-		.expect("nonce is a number");
-		let version = self.call("state_getRuntimeVersion", rpc_params![]).await;
-		let spec_version = version["specVersion"].as_u64().expect("specVersion") as u32;
-		let transaction_version =
-			version["transactionVersion"].as_u64().expect("transactionVersion") as u32;
-		let genesis_hash = self.block_hash(0).await;
-		let best = self.best_number().await;
-		let best_hash = self.block_hash(best).await;
-		// Valid for 64 blocks from the best block, like polkadot.js's default.
-		let era = Era::mortal(64, best as u64);
-
-		let tx_ext: TxExtension = (
-			frame_system::CheckNonZeroSender::new(),
-			frame_system::CheckSpecVersion::new(),
-			frame_system::CheckTxVersion::new(),
-			frame_system::CheckGenesis::new(),
-			frame_system::CheckEra::from(era),
-			frame_system::CheckNonce::from(nonce),
-			frame_system::CheckWeight::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::from(0),
-			frame_system::WeightReclaim::new(),
-		);
-		let implicit =
-			((), spec_version, transaction_version, genesis_hash, best_hash, (), (), (), ());
-		let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
-		let signature = payload.using_encoded(|bytes| signer.pair().sign(bytes));
-		UncheckedExtrinsic::new_signed(call, account.into(), signature.into(), tx_ext)
+		ok("sign", self.client.sign(&signer.pair(), call).await)
 	}
 
 	/// Submits an extrinsic over `author_submitExtrinsic`; returns its hash.
 	pub async fn submit(&self, xt: &UncheckedExtrinsic) -> H256 {
-		parse_hash(&self.call("author_submitExtrinsic", rpc_params![hex(&xt.encode())]).await)
+		ok("author_submitExtrinsic", self.client.submit_extrinsic(xt).await)
 	}
 
 	/// Waits for the block that includes the extrinsic with hash `tx_hash`, searching from block
@@ -305,47 +244,39 @@ impl Rpc {
 		timeout: Duration,
 	) -> (H256, u32) {
 		let deadline = Instant::now() + timeout;
-		let mut next = from;
-		loop {
-			while next <= self.best_number().await {
-				let hash = self.block_hash(next).await;
-				let block = self.call("chain_getBlock", rpc_params![hash]).await;
-				let extrinsics = block["block"]["extrinsics"].as_array().expect("extrinsics");
-				for (index, xt) in extrinsics.iter().enumerate() {
-					let bytes = unhex(xt.as_str().expect("extrinsic hex"));
-					if <BlakeTwo256 as HashT>::hash(&bytes) == tx_hash {
-						return (hash, index as u32);
-					}
-				}
-				next += 1;
-			}
-			assert!(
-				Instant::now() < deadline,
-				"extrinsic {tx_hash:?} not included within {timeout:?}"
-			);
-			tokio::time::sleep(Duration::from_millis(100)).await;
-		}
+		ok("inclusion", self.client.wait_for_inclusion(tx_hash, from, deadline).await)
 	}
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-	format!("0x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+#[allow(unused_imports)] // Not every test binary prints hashes.
+pub use verinfer_precompile::tool::hex;
+
+/// The path of a file under `scripts/fixtures`.
+pub fn fixture(path: &str) -> String {
+	PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+		.join("../scripts/fixtures")
+		.join(path)
+		.display()
+		.to_string()
+}
+
+/// The bytes of a file under `scripts/fixtures`.
+pub fn read_fixture(path: &str) -> Vec<u8> {
+	let path = fixture(path);
+	std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Runs the `verinfer` binary with `args`, as a user does: (exit code, stdout, stderr).
+pub fn verinfer(args: &[&str]) -> (i32, String, String) {
+	let output =
+		Command::new(env!("CARGO_BIN_EXE_verinfer")).args(args).output().expect("run verinfer");
+	(
+		output.status.code().expect("exited"),
+		String::from_utf8(output.stdout).unwrap(),
+		String::from_utf8(output.stderr).unwrap(),
+	)
 }
 
 pub fn unhex(text: &str) -> Vec<u8> {
-	let digits = text.trim_start_matches("0x");
-	(0..digits.len())
-		.step_by(2)
-		.map(|i| u8::from_str_radix(&digits[i..i + 2], 16).expect("hex digit"))
-		.collect()
-}
-
-fn parse_hash(value: &Value) -> H256 {
-	let bytes = unhex(value.as_str().expect("hash is a hex string"));
-	H256::from_slice(&bytes)
-}
-
-fn hex_number(value: &Value) -> u32 {
-	u32::from_str_radix(value.as_str().expect("hex number").trim_start_matches("0x"), 16)
-		.expect("hex number")
+	sp_core::bytes::from_hex(text).expect("hex")
 }

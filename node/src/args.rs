@@ -1,0 +1,132 @@
+//! What the client subcommands (`infer`, `result`, `model register|list|…`, `host …`) share: where
+//! the node is, who signs, amounts of VINF, and running a command to one line of error.
+
+use std::{fmt, str::FromStr, time::Duration};
+
+use verinfer_runtime::{Balance, TOKEN_DECIMALS, TOKEN_SYMBOL};
+
+use crate::client::{self, ClientError};
+
+/// How long a command waits for its transaction to be in a final block.
+pub const FINAL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Where the node is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NodeArgs {
+	/// The node's JSON-RPC endpoint.
+	#[arg(long, value_name = "URL", default_value = "ws://127.0.0.1:9944")]
+	pub url: String,
+}
+
+/// Who signs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SignerArgs {
+	/// The signer's secret URI (`//Alice`, a mnemonic, a 0x seed).
+	#[arg(long, value_name = "SURI")]
+	pub suri: String,
+}
+
+impl SignerArgs {
+	pub fn pair(&self) -> Result<sp_core::sr25519::Pair, ClientError> {
+		client::pair(&self.suri)
+	}
+}
+
+/// An amount of the chain's token: plancks as a whole number (`1000000000`), or tokens with the
+/// symbol (`0.001VINF`, `10 VINF`, case-insensitive), exact to the planck.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount(pub Balance);
+
+impl FromStr for Amount {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		let usage = || {
+			format!(
+				"`{s}`: expected plancks (1000000000) or {TOKEN_SYMBOL} with up to {TOKEN_DECIMALS} \
+				 decimals (0.001{TOKEN_SYMBOL})"
+			)
+		};
+		let text = s.trim();
+		let upper = text.to_ascii_uppercase();
+		let Some(tokens) = upper.strip_suffix(TOKEN_SYMBOL) else {
+			return text.parse().map(Amount).map_err(|_| usage());
+		};
+		let tokens = tokens.trim_end();
+		let (whole, fraction) = tokens.split_once('.').unwrap_or((tokens, ""));
+		let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+		if whole.is_empty() && fraction.is_empty()
+			|| !digits(whole)
+			|| !digits(fraction)
+			|| fraction.len() > TOKEN_DECIMALS as usize
+		{
+			return Err(usage());
+		}
+		let padded = format!("{whole}{fraction:0<width$}", width = TOKEN_DECIMALS as usize);
+		padded.parse().map(Amount).map_err(|_| usage())
+	}
+}
+
+/// A balance in tokens, exact: `0.001 VINF`, `10 VINF`.
+pub struct Tokens(pub Balance);
+
+impl fmt::Display for Tokens {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		let unit = 10u128.pow(TOKEN_DECIMALS as u32);
+		let (whole, fraction) = (self.0 / unit, self.0 % unit);
+		if fraction == 0 {
+			return write!(f, "{whole} {TOKEN_SYMBOL}");
+		}
+		let fraction = format!("{fraction:0>width$}", width = TOKEN_DECIMALS as usize);
+		write!(f, "{whole}.{} {TOKEN_SYMBOL}", fraction.trim_end_matches('0'))
+	}
+}
+
+/// Runs `command` to completion on a fresh single-threaded runtime.
+pub fn block_on_result<T, E: From<ClientError>>(
+	command: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+	let runtime = tokio::runtime::Builder::new_current_thread()
+		.enable_all()
+		.build()
+		.map_err(|e| ClientError(format!("cannot start: {e}")))?;
+	runtime.block_on(command)
+}
+
+/// Runs `command`; exits the process with status 1 and one line on stderr when it fails.
+pub fn block_on(command: impl std::future::Future<Output = Result<(), ClientError>>) {
+	if let Err(error) = block_on_result(command) {
+		eprintln!("error: {error}");
+		std::process::exit(1);
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn amounts_are_plancks_or_tokens_exact_to_the_planck() {
+		let parse = |s: &str| s.parse::<Amount>().map(|a| a.0);
+		assert_eq!(parse("1000000000"), Ok(1_000_000_000));
+		assert_eq!(parse("0.001VINF"), Ok(1_000_000_000));
+		assert_eq!(parse("10 vinf"), Ok(10_000_000_000_000));
+		assert_eq!(parse("1.5VINF"), Ok(1_500_000_000_000));
+		assert_eq!(parse(".5VINF"), Ok(500_000_000_000));
+		assert_eq!(parse("0.000000000001VINF"), Ok(1));
+		for bad in ["", "VINF", ".VINF", "1.5", "-1", "0.0000000000001VINF", "1e3VINF", "1 DOT"] {
+			assert!(parse(bad).unwrap_err().contains("expected plancks"), "{bad}");
+		}
+	}
+
+	#[test]
+	fn balances_print_in_tokens_without_losing_a_planck() {
+		assert_eq!(Tokens(10_000_000_000_000).to_string(), "10 VINF");
+		assert_eq!(Tokens(1_000_000_000).to_string(), "0.001 VINF");
+		assert_eq!(Tokens(1).to_string(), "0.000000000001 VINF");
+		assert_eq!(Tokens(0).to_string(), "0 VINF");
+		for planck in [1, 999, 1_000_000_000, 123_456_789_012_345] {
+			assert_eq!(Tokens(planck).to_string().replace(' ', "").parse(), Ok(Amount(planck)));
+		}
+	}
+}

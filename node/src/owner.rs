@@ -1,0 +1,361 @@
+//! A model owner's commands against a chain: `verinfer model register|list|show|set-fee|deprecate`.
+//!
+//! `register` uploads the file in one `models.register` call when it fits one chunk, else as
+//! `begin_upload`, one `upload_chunk` per chunk (progress on stderr) and `finalize`; the chain's
+//! engine analyses it and the command prints the model id, or why the chain refused it (exit
+//! status 2). `list` and `show` read the node's `models_*` and `hosts_list` JSON-RPC methods.
+//! Every command that signs waits until its block is final.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use sp_core::H256;
+use verinfer_precompile::{cache::sha256, tool};
+use verinfer_runtime::{RuntimeCall, RuntimeEvent};
+
+use crate::{
+	args::{block_on, Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
+	client::{Client, ClientError},
+	model::DeclaredShape,
+};
+
+/// The runtime's chunk size (`pallet_models::Config::ChunkSize`).
+const CHUNK: usize = 1 << 20;
+
+/// `verinfer model register`
+#[derive(Debug, clap::Args)]
+// `--version` is the model's here, not the binary's.
+#[command(disable_version_flag = true)]
+pub struct RegisterCmd {
+	/// The ONNX model file.
+	pub file: PathBuf,
+	/// The model's name (UTF-8, at most 64 bytes).
+	#[arg(long)]
+	pub name: String,
+	/// Its semantic version.
+	#[arg(long, default_value = "1.0.0")]
+	pub version: String,
+	/// A description (UTF-8, at most 1 KiB).
+	#[arg(long, default_value = "")]
+	pub description: String,
+	/// What each call pays the owner and hosts: plancks, or VINF as `0.001VINF`.
+	#[arg(long, value_name = "AMOUNT", default_value = "0")]
+	pub fee: Amount,
+	/// Declare the shape of an input the model leaves open, as INDEX=D0,D1,….
+	#[arg(long = "shape", value_name = "INDEX=DIMS")]
+	pub shapes: Vec<DeclaredShape>,
+	#[command(flatten)]
+	pub signer: SignerArgs,
+	#[command(flatten)]
+	pub node: NodeArgs,
+}
+
+/// Why registration did not happen.
+pub enum RegisterError {
+	/// The command could not do its work.
+	Failed(ClientError),
+	/// The chain's engine (or its limits) refused the model.
+	Refused(String),
+}
+
+impl From<ClientError> for RegisterError {
+	fn from(error: ClientError) -> Self {
+		RegisterError::Failed(error)
+	}
+}
+
+/// Registers the model; prints its id.
+pub async fn register(cmd: &RegisterCmd) -> Result<(), RegisterError> {
+	let signer = cmd.signer.pair()?;
+	let bytes = tool::read_file(&cmd.file).map_err(|e| ClientError(e.to_string()))?;
+	let id = sp_core::H256(sha256(&bytes));
+	let too_long = |what: &str| ClientError(format!("the {what} is too long"));
+	let metadata = pallet_models::ModelMetadata {
+		name: cmd.name.as_bytes().to_vec().try_into().map_err(|_| too_long("name"))?,
+		version: cmd.version.as_bytes().to_vec().try_into().map_err(|_| too_long("version"))?,
+		description: cmd
+			.description
+			.as_bytes()
+			.to_vec()
+			.try_into()
+			.map_err(|_| too_long("description"))?,
+	};
+	let count = cmd.shapes.iter().map(|shape| shape.index + 1).max().unwrap_or(0);
+	let mut declared: Vec<pallet_models::DeclaredShape> = vec![None; count];
+	for shape in &cmd.shapes {
+		declared[shape.index] =
+			Some(shape.dims.clone().try_into().map_err(|_| too_long("declared shape"))?);
+	}
+	let declared: pallet_models::DeclaredShapes =
+		declared.try_into().map_err(|_| too_long("list of declared shapes"))?;
+
+	let node = Client::connect(&cmd.node.url).await?;
+	let model_id = tool::hex(&id.0);
+	let existing = node.call("models_get", jsonrpsee::rpc_params![&model_id]).await?;
+	if !existing.is_null() {
+		return Err(ClientError(format!("model {model_id} is already on this chain")).into());
+	}
+	let size = u32::try_from(bytes.len()).map_err(|_| too_long("model"))?;
+	let events = if bytes.len() <= CHUNK {
+		let call = RuntimeCall::Models(pallet_models::Call::register {
+			metadata,
+			fee: cmd.fee.0,
+			declared,
+			bytes: bytes.try_into().map_err(|_| too_long("model"))?,
+		});
+		node.submit(&signer, call, FINAL_TIMEOUT).await?.events
+	} else {
+		let begin = RuntimeCall::Models(pallet_models::Call::begin_upload {
+			id,
+			size,
+			metadata,
+			fee: cmd.fee.0,
+			declared,
+		});
+		node.submit(&signer, begin, FINAL_TIMEOUT).await?;
+		let chunks = bytes.len().div_ceil(CHUNK);
+		for (index, chunk) in bytes.chunks(CHUNK).enumerate() {
+			let call = RuntimeCall::Models(pallet_models::Call::upload_chunk {
+				id,
+				index: index as u32,
+				bytes: chunk.to_vec().try_into().map_err(|_| too_long("chunk"))?,
+			});
+			node.submit(&signer, call, FINAL_TIMEOUT).await?;
+			progress(index + 1, chunks, bytes.len());
+		}
+		let finalize = RuntimeCall::Models(pallet_models::Call::finalize { id });
+		node.submit(&signer, finalize, FINAL_TIMEOUT).await?.events
+	};
+	for event in events {
+		match event {
+			RuntimeEvent::Models(pallet_models::Event::ModelRegistered {
+				multiply_adds, ..
+			}) => {
+				println!("model id    {model_id}");
+				println!("cost        {multiply_adds} multiply-adds");
+				return Ok(());
+			},
+			RuntimeEvent::Models(pallet_models::Event::ModelRefused { reason, .. }) => {
+				return Err(RegisterError::Refused(String::from_utf8_lossy(&reason).into_owned()));
+			},
+			_ => {},
+		}
+	}
+	Err(ClientError("the block holds neither ModelRegistered nor ModelRefused".into()).into())
+}
+
+/// Reports an uploaded chunk on stderr: a bar redrawn in place on a terminal, a line otherwise
+/// (logs, pipes).
+fn progress(done: usize, chunks: usize, size: usize) {
+	use std::io::{IsTerminal, Write};
+	let mut stderr = std::io::stderr();
+	if !stderr.is_terminal() {
+		eprintln!("uploaded chunk {done}/{chunks}");
+		return;
+	}
+	const WIDTH: usize = 30;
+	let filled = WIDTH * done / chunks;
+	let sent = (done * CHUNK).min(size) as f64 / 1e6;
+	let _ = write!(
+		stderr,
+		"\ruploading [{}{}] {done}/{chunks} chunks, {sent:.1}/{:.1} MB",
+		"#".repeat(filled),
+		" ".repeat(WIDTH - filled),
+		size as f64 / 1e6
+	);
+	if done == chunks {
+		let _ = writeln!(stderr);
+	}
+	let _ = stderr.flush();
+}
+
+/// `verinfer model list`
+#[derive(Debug, clap::Args)]
+pub struct ListCmd {
+	#[command(flatten)]
+	pub node: NodeArgs,
+}
+
+/// `verinfer model show`
+#[derive(Debug, clap::Args)]
+pub struct ShowCmd {
+	/// The model's id (0x…).
+	pub id: H256,
+	#[command(flatten)]
+	pub node: NodeArgs,
+}
+
+/// `verinfer model set-fee`
+#[derive(Debug, clap::Args)]
+pub struct SetFeeCmd {
+	/// The model's id (0x…).
+	pub id: H256,
+	/// What each call pays from now on: plancks, or VINF as `0.001VINF`.
+	pub fee: Amount,
+	#[command(flatten)]
+	pub signer: SignerArgs,
+	#[command(flatten)]
+	pub node: NodeArgs,
+}
+
+/// `verinfer model deprecate`
+#[derive(Debug, clap::Args)]
+pub struct DeprecateCmd {
+	/// The model's id (0x…).
+	pub id: H256,
+	#[command(flatten)]
+	pub signer: SignerArgs,
+	#[command(flatten)]
+	pub node: NodeArgs,
+}
+
+/// Runs `model list|show|set-fee|deprecate`; exits with one line on stderr when it fails.
+pub fn run(cmd: &crate::model::ModelCmd) {
+	use crate::model::ModelCmd;
+	block_on(async {
+		match cmd {
+			ModelCmd::List(cmd) => list(cmd).await,
+			ModelCmd::Show(cmd) => show(cmd).await,
+			ModelCmd::SetFee(cmd) => set_fee(cmd).await,
+			ModelCmd::Deprecate(cmd) => deprecate(cmd).await,
+			ModelCmd::Check(_) | ModelCmd::Run(_) | ModelCmd::Register(_) => Ok(()),
+		}
+	})
+}
+
+/// A decimal-string balance of the node's JSON as tokens.
+fn tokens(value: &Value) -> Tokens {
+	Tokens(value.as_str().and_then(|text| text.parse().ok()).unwrap_or_default())
+}
+
+/// A model's status in a word: `active`, `deprecated`, `uploading (2/3 chunks)`.
+fn status(model: &Value) -> String {
+	match &model["status"] {
+		Value::String(status) => status.clone(),
+		status => format!(
+			"uploading ({}/{} chunks, expires at block #{})",
+			status["uploading"]["received"], model["chunks"], status["uploading"]["expiresAt"]
+		),
+	}
+}
+
+async fn list(cmd: &ListCmd) -> Result<(), ClientError> {
+	let node = Client::connect(&cmd.node.url).await?;
+	let models = node.call("models_list", jsonrpsee::rpc_params![]).await?;
+	let models = models.as_array().cloned().unwrap_or_default();
+	if models.is_empty() {
+		println!("no models on this chain");
+		return Ok(());
+	}
+	println!("{:<66}  {:<10}  {:>20}  name", "id", "status", "fee");
+	for model in models {
+		let state = match &model["status"] {
+			Value::String(status) => status.clone(),
+			_ => "uploading".into(),
+		};
+		println!(
+			"{:<66}  {state:<10}  {:>20}  {} {}",
+			model["id"].as_str().unwrap_or_default(),
+			tokens(&model["fee"]).to_string(),
+			model["name"].as_str().unwrap_or_default(),
+			model["version"].as_str().unwrap_or_default(),
+		);
+	}
+	Ok(())
+}
+
+/// `name dtype [shape]` of a tensor spec in the node's JSON.
+fn spec(spec: &Value) -> String {
+	let dims: Vec<String> =
+		spec["shape"].as_array().into_iter().flatten().map(|dim| dim.to_string()).collect();
+	format!(
+		"{} {} [{}]",
+		spec["name"].as_str().unwrap_or_default(),
+		spec["dtype"].as_str().unwrap_or_default(),
+		dims.join(", ")
+	)
+}
+
+/// Picoseconds of reference time as milliseconds.
+fn millis(weight: &Value) -> String {
+	format!("{:.2} ms", weight["refTime"].as_u64().unwrap_or_default() as f64 / 1e9)
+}
+
+async fn show(cmd: &ShowCmd) -> Result<(), ClientError> {
+	let node = Client::connect(&cmd.node.url).await?;
+	let id = tool::hex(&cmd.id.0);
+	let model = node.call("models_get", jsonrpsee::rpc_params![&id]).await?;
+	if model.is_null() {
+		return Err(ClientError(format!("no model {id} on this chain")));
+	}
+	let text = |key: &str| model[key].as_str().unwrap_or_default().to_string();
+	println!("model id    {id}");
+	println!("name        {} {}", text("name"), text("version"));
+	if !text("description").is_empty() {
+		println!("description {}", text("description"));
+	}
+	println!("owner       {}", text("owner"));
+	println!("status      {}", status(&model));
+	println!("fee         {}", tokens(&model["fee"]));
+	let chunks = model["chunks"].as_u64().unwrap_or_default();
+	let plural = if chunks == 1 { "" } else { "s" };
+	println!("size        {} bytes in {chunks} chunk{plural}", model["size"]);
+	println!("deposit     {}", tokens(&model["deposit"]));
+	println!("created at  block #{}", model["createdAt"]);
+	let analysis = &model["analysis"];
+	for input in analysis["inputs"].as_array().into_iter().flatten() {
+		println!("input       {}", spec(input));
+	}
+	for output in analysis["outputs"].as_array().into_iter().flatten() {
+		println!("output      {}", spec(output));
+	}
+	if let Some(operators) = analysis["operators"].as_array() {
+		let operators: Vec<String> = operators
+			.iter()
+			.map(|o| format!("{} ×{}", o["operator"].as_str().unwrap_or_default(), o["count"]))
+			.collect();
+		println!("operators   {}", operators.join(", "));
+		let cost = &analysis["cost"];
+		println!(
+			"cost        {} multiply-adds, {} elements touched",
+			cost["multiplyAdds"], cost["elementsTouched"]
+		);
+	}
+	if !model["callWeight"].is_null() {
+		println!("call weight {}", millis(&model["callWeight"]));
+	}
+	let hosts = node.call("hosts_list", jsonrpsee::rpc_params![&id]).await?;
+	let hosts = hosts.as_array().cloned().unwrap_or_default();
+	if hosts.is_empty() {
+		println!("hosts       none (the owner receives the whole fee)");
+	}
+	for host in hosts {
+		println!(
+			"host        {} bonded {} {}",
+			host["account"].as_str().unwrap_or_default(),
+			tokens(&host["active"]),
+			host["endpoint"].as_str().unwrap_or_default()
+		);
+	}
+	Ok(())
+}
+
+async fn set_fee(cmd: &SetFeeCmd) -> Result<(), ClientError> {
+	let signer = cmd.signer.pair()?;
+	let node = Client::connect(&cmd.node.url).await?;
+	let call = RuntimeCall::Models(pallet_models::Call::set_fee { id: cmd.id, fee: cmd.fee.0 });
+	let included = node.submit(&signer, call, FINAL_TIMEOUT).await?;
+	println!("model {} now costs {} a call", tool::hex(&cmd.id.0), Tokens(cmd.fee.0));
+	println!("block       {}", tool::hex(&included.block.0));
+	Ok(())
+}
+
+async fn deprecate(cmd: &DeprecateCmd) -> Result<(), ClientError> {
+	let signer = cmd.signer.pair()?;
+	let node = Client::connect(&cmd.node.url).await?;
+	let call = RuntimeCall::Models(pallet_models::Call::deprecate { id: cmd.id });
+	let included = node.submit(&signer, call, FINAL_TIMEOUT).await?;
+	println!("model {} is deprecated: it takes no new calls", tool::hex(&cmd.id.0));
+	println!("block       {}", tool::hex(&included.block.0));
+	Ok(())
+}
