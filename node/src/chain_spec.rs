@@ -29,22 +29,33 @@ fn wasm_binary() -> Result<&'static [u8], String> {
 	})
 }
 
-/// A chain spec whose genesis is the runtime's preset `preset`.
-fn from_preset(
+/// Where a chain spec's genesis comes from.
+enum Genesis<'a> {
+	/// The runtime's preset of that name.
+	Preset(&'a str),
+	/// A JSON patch over the runtime's default genesis.
+	Patch(serde_json::Value),
+}
+
+/// A chain spec whose genesis is `genesis`, plus the engine blob and the demo models.
+fn build(
 	name: &str,
 	id: &str,
 	chain_type: ChainType,
-	preset: &str,
+	genesis: Genesis,
 ) -> Result<ChainSpec, String> {
-	let mut spec = ChainSpec::builder(wasm_binary()?, None)
+	let builder = ChainSpec::builder(wasm_binary()?, None)
 		.with_name(name)
 		.with_id(id)
 		// Peers only talk to peers of the same protocol id: dev and local nodes never mix.
 		.with_protocol_id(id)
 		.with_chain_type(chain_type)
-		.with_genesis_config_preset_name(preset)
-		.with_properties(properties())
-		.build();
+		.with_properties(properties());
+	let mut spec = match genesis {
+		Genesis::Preset(preset) => builder.with_genesis_config_preset_name(preset),
+		Genesis::Patch(patch) => builder.with_genesis_config_patch(patch),
+	}
+	.build();
 	let mut storage = spec.build_storage()?;
 	inference_genesis().assimilate_storage(&mut storage)?;
 	sc_service::ChainSpec::set_storage(&mut spec, storage);
@@ -78,20 +89,38 @@ fn inference_genesis() -> pallet_models::GenesisConfig<Runtime> {
 
 /// The single-validator development chain (`--dev`).
 pub fn development_chain_spec() -> Result<ChainSpec, String> {
-	from_preset(
+	build(
 		"Verinfer Development",
 		"verinfer_dev",
 		ChainType::Development,
-		sp_genesis_builder::DEV_RUNTIME_PRESET,
+		Genesis::Preset(sp_genesis_builder::DEV_RUNTIME_PRESET),
 	)
 }
 
 /// The local multi-validator testnet (`--chain local`): Alice, Bob and Charlie validate.
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
-	from_preset(
+	build(
 		"Verinfer Local Testnet",
 		"verinfer_local_testnet",
 		ChainType::Local,
-		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
+		Genesis::Preset(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+	)
+}
+
+/// A local testnet of `validators` validators (`--chain local-N`): the first N of `//Alice`,
+/// `//Bob`, … `//Ferdie`. Four tolerate one crashed validator: GRANDPA finalizes with more than
+/// two thirds of the votes, so three validators finalize only when all three vote.
+pub fn local_chain_spec_of(validators: usize) -> Result<ChainSpec, String> {
+	use verinfer_runtime::genesis_config_presets::{
+		local_testnet_genesis_of, MAX_LOCAL_VALIDATORS,
+	};
+	let patch = local_testnet_genesis_of(validators).ok_or_else(|| {
+		format!("a local testnet has 1 to {MAX_LOCAL_VALIDATORS} validators, not {validators}")
+	})?;
+	build(
+		&format!("Verinfer Local Testnet ({validators} validators)"),
+		"verinfer_local_testnet",
+		ChainType::Local,
+		Genesis::Patch(patch),
 	)
 }

@@ -38,11 +38,23 @@ impl SubstrateCli for Cli {
 		Ok(match id {
 			"dev" => Box::new(chain_spec::development_chain_spec()?),
 			"" | "local" => Box::new(chain_spec::local_chain_spec()?),
+			// `local-N`: a local testnet of N validators.
+			local if local_validators(local).is_some() => {
+				let validators = local_validators(local)
+					.and_then(|n| n.parse().ok())
+					.ok_or_else(|| format!("`{local}`: too many validators"))?;
+				Box::new(chain_spec::local_chain_spec_of(validators)?)
+			},
 			path => {
 				Box::new(chain_spec::ChainSpec::from_json_file(std::path::PathBuf::from(path))?)
 			},
 		})
 	}
+}
+
+/// The N of a chain id `local-N`.
+fn local_validators(id: &str) -> Option<&str> {
+	id.strip_prefix("local-").filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The consensus a command runs with: what the flag says, else the chain type's default.

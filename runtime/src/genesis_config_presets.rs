@@ -57,17 +57,28 @@ pub fn development_config_genesis() -> Value {
 	)
 }
 
-/// The local multi-validator testnet: Alice, Bob and Charlie author and vote; Alice is root.
-pub fn local_testnet_genesis() -> Value {
-	genesis(
-		authorities(&[
-			(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-			(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
-		]),
+/// Most validators a local testnet may have: the six well-known development keys.
+pub const MAX_LOCAL_VALIDATORS: usize = 6;
+
+/// A local testnet whose first `validators` well-known keys (`//Alice`, `//Bob`, … `//Ferdie`)
+/// author and vote; Alice is root. `None` when `validators` is 0 or above
+/// [`MAX_LOCAL_VALIDATORS`].
+pub fn local_testnet_genesis_of(validators: usize) -> Option<Value> {
+	if validators == 0 || validators > MAX_LOCAL_VALIDATORS {
+		return None;
+	}
+	let keys: Vec<_> =
+		Sr25519Keyring::well_known().zip(Ed25519Keyring::well_known()).take(validators).collect();
+	Some(genesis(
+		authorities(&keys),
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
 		Sr25519Keyring::Alice.to_account_id(),
-	)
+	))
+}
+
+/// The local multi-validator testnet: Alice, Bob and Charlie author and vote; Alice is root.
+pub fn local_testnet_genesis() -> Value {
+	local_testnet_genesis_of(3).expect("3 is a valid number of validators")
 }
 
 /// The JSON of the preset named `id`, if there is one.

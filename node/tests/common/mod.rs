@@ -34,25 +34,22 @@ pub struct Node {
 }
 
 impl Node {
-	/// Starts `verinfer` with `args` plus the flags that keep a test hermetic: OS-chosen RPC and p2p
-	/// ports, no telemetry, Prometheus or mDNS.
+	/// Starts `verinfer` with `args` plus the flags that keep a test hermetic: an OS-chosen RPC
+	/// port, an OS-chosen p2p port unless `args` has `--port`, no telemetry, Prometheus or mDNS.
 	pub fn start(args: &[&str]) -> Node {
 		let binary = PathBuf::from(env!("CARGO_BIN_EXE_verinfer"));
 		let mut command = Command::new(binary);
-		command
-			.args(args)
-			.args([
-				"--rpc-port",
-				"0",
-				"--port",
-				"0",
-				"--no-telemetry",
-				"--no-prometheus",
-				"--no-mdns",
-			])
-			.stdin(Stdio::null())
-			.stdout(Stdio::null())
-			.stderr(Stdio::piped());
+		command.args(args).args([
+			"--rpc-port",
+			"0",
+			"--no-telemetry",
+			"--no-prometheus",
+			"--no-mdns",
+		]);
+		if !args.contains(&"--port") {
+			command.args(["--port", "0"]);
+		}
+		command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
 		// SAFETY: `prctl` is async-signal-safe and touches only the child being set up.
 		unsafe {
 			use std::os::unix::process::CommandExt;
@@ -98,6 +95,26 @@ impl Node {
 		Rpc { client }
 	}
 
+	/// Waits up to `timeout` for a log line containing `needle`; returns the line.
+	pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> String {
+		let deadline = Instant::now() + timeout;
+		loop {
+			if let Some(line) = self.log.lock().unwrap().iter().find(|l| l.contains(needle)) {
+				return line.clone();
+			}
+			assert!(Instant::now() < deadline, "no `{needle}` in the log\n{}", self.log_tail());
+			std::thread::sleep(Duration::from_millis(50));
+		}
+	}
+
+	/// Kills the node at once (SIGKILL), as a crash or a power cut would.
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
 	/// The last lines the node logged.
 	pub fn log_tail(&self) -> String {
 		let log = self.log.lock().unwrap();
@@ -134,6 +151,95 @@ impl Drop for Node {
 			let _ = child.kill();
 			let _ = child.wait();
 		}
+	}
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (the OS picked it).
+pub fn free_port() -> u16 {
+	std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A local testnet of real validators (`--chain local-N`, Aura + GRANDPA), each with its own base
+/// path and p2p port, all bootstrapping from the first; every process stops with the network.
+pub struct Network {
+	/// The validators, `None` while one is stopped.
+	pub nodes: Vec<Option<Node>>,
+	args: Vec<Vec<String>>,
+	dir: PathBuf,
+}
+
+/// The dev-key flags of the validators, in the order of the chain spec's authorities.
+const VALIDATOR_FLAGS: [&str; 6] = ["--alice", "--bob", "--charlie", "--dave", "--eve", "--ferdie"];
+
+impl Network {
+	/// Starts `validators` validators (at most 6), bootstrapping from the first.
+	pub fn start(validators: usize) -> Network {
+		let dir = std::env::temp_dir().join(format!(
+			"verinfer-net-{}-{}",
+			std::process::id(),
+			free_port()
+		));
+		let chain = format!("local-{validators}");
+		let ports: Vec<u16> = (0..validators).map(|_| free_port()).collect();
+		let args: Vec<Vec<String>> = (0..validators)
+			.map(|index| {
+				let base = dir.join(format!("node{index}"));
+				[
+					"--chain",
+					&chain,
+					VALIDATOR_FLAGS[index],
+					"--base-path",
+					&base.display().to_string(),
+					"--port",
+					&ports[index].to_string(),
+					// Validators need a fixed network key (sc-cli will not make one up for them).
+					"--node-key",
+					&format!("{:064x}", index + 1),
+				]
+				.map(String::from)
+				.to_vec()
+			})
+			.collect();
+		let mut network = Network { nodes: Vec::new(), args, dir };
+		let first = network.spawn(0);
+		let identity = first.wait_for_log("Local node identity is: ", STARTUP_TIMEOUT);
+		let peer_id = identity.split("identity is: ").nth(1).expect("a peer id").trim().to_string();
+		let bootnode = format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", ports[0]);
+		network.nodes.push(Some(first));
+		for index in 1..validators {
+			network.args[index].extend(["--bootnodes".to_string(), bootnode.clone()]);
+			let node = network.spawn(index);
+			network.nodes.push(Some(node));
+		}
+		network
+	}
+
+	fn spawn(&self, index: usize) -> Node {
+		let args: Vec<&str> = self.args[index].iter().map(String::as_str).collect();
+		Node::start(&args)
+	}
+
+	/// The running validator `index`.
+	pub fn node(&self, index: usize) -> &Node {
+		self.nodes[index].as_ref().expect("the validator is running")
+	}
+
+	/// Kills validator `index` (SIGKILL).
+	pub fn kill(&mut self, index: usize) {
+		self.nodes[index].take().expect("the validator is running").kill();
+	}
+
+	/// Starts validator `index` again, on its database.
+	pub fn restart(&mut self, index: usize) {
+		assert!(self.nodes[index].is_none(), "validator {index} is running");
+		self.nodes[index] = Some(self.spawn(index));
+	}
+}
+
+impl Drop for Network {
+	fn drop(&mut self) {
+		self.nodes.clear();
+		let _ = std::fs::remove_dir_all(&self.dir);
 	}
 }
 
