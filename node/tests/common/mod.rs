@@ -115,6 +115,11 @@ impl Node {
 		}
 	}
 
+	/// Everything the node logged.
+	pub fn full_log(&self) -> String {
+		self.log.lock().unwrap().join("\n")
+	}
+
 	/// The last lines the node logged.
 	pub fn log_tail(&self) -> String {
 		let log = self.log.lock().unwrap();
@@ -237,9 +242,22 @@ impl Network {
 }
 
 impl Drop for Network {
+	/// Stops every validator. When the test failed, prints each running validator's last log
+	/// lines and keeps the whole logs (and databases) under the network's directory.
 	fn drop(&mut self) {
+		let failed = std::thread::panicking();
+		if failed {
+			for (index, node) in self.nodes.iter().enumerate() {
+				let Some(node) = node else { continue };
+				eprintln!("=== validator {index} ===\n{}", node.log_tail());
+				let _ = std::fs::write(self.dir.join(format!("node{index}.log")), node.full_log());
+			}
+			eprintln!("the validators' logs are kept in {}", self.dir.display());
+		}
 		self.nodes.clear();
-		let _ = std::fs::remove_dir_all(&self.dir);
+		if !failed {
+			let _ = std::fs::remove_dir_all(&self.dir);
+		}
 	}
 }
 
