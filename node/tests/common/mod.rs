@@ -171,6 +171,10 @@ pub struct Network {
 	pub nodes: Vec<Option<Node>>,
 	args: Vec<Vec<String>>,
 	dir: PathBuf,
+	/// The chain spec name, `local-N`.
+	chain: String,
+	/// The first validator's p2p address.
+	bootnode: String,
 }
 
 /// The dev-key flags of the validators, in the order of the chain spec's authorities.
@@ -205,12 +209,14 @@ impl Network {
 				.to_vec()
 			})
 			.collect();
-		let mut network = Network { nodes: Vec::new(), args, dir };
+		let mut network =
+			Network { nodes: Vec::new(), args, dir, chain: chain.clone(), bootnode: String::new() };
 		let first = network.spawn(0);
 		let identity = first.wait_for_log("Local node identity is: ", STARTUP_TIMEOUT);
 		let peer_id = identity.split("identity is: ").nth(1).expect("a peer id").trim().to_string();
 		let bootnode = format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", ports[0]);
 		network.nodes.push(Some(first));
+		network.bootnode = bootnode.clone();
 		for index in 1..validators {
 			network.args[index].extend(["--bootnodes".to_string(), bootnode.clone()]);
 			let node = network.spawn(index);
@@ -222,6 +228,24 @@ impl Network {
 	fn spawn(&self, index: usize) -> Node {
 		let args: Vec<&str> = self.args[index].iter().map(String::as_str).collect();
 		Node::start(&args)
+	}
+
+	/// Starts a node that is not a validator, with an empty database: it syncs from genesis,
+	/// importing (and so re-executing) every block.
+	pub fn join_full_node(&self) -> Node {
+		let base = self.dir.join(format!("full-{}", free_port()));
+		let port = free_port().to_string();
+		let base = base.display().to_string();
+		Node::start(&[
+			"--chain",
+			&self.chain,
+			"--base-path",
+			&base,
+			"--port",
+			&port,
+			"--bootnodes",
+			&self.bootnode,
+		])
 	}
 
 	/// The running validator `index`.
