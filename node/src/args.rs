@@ -67,6 +67,11 @@ impl FromStr for Amount {
 	}
 }
 
+/// A balance as the node's JSON-RPC writes it: a decimal string.
+pub fn balance(value: &serde_json::Value) -> Option<Balance> {
+	value.as_str()?.parse().ok()
+}
+
 /// A balance in tokens, exact: `0.001 VINF`, `10 VINF`.
 pub struct Tokens(pub Balance);
 

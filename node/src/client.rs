@@ -118,10 +118,15 @@ impl Client {
 		self.number(None).await
 	}
 
+	/// The last final block: its number and hash.
+	pub async fn finalized(&self) -> Result<(u32, H256), ClientError> {
+		let finalized = self.hash("chain_getFinalizedHead", rpc_params![]).await?;
+		Ok((self.number(Some(finalized)).await?, finalized))
+	}
+
 	/// The last final block's number.
 	pub async fn finalized_number(&self) -> Result<u32, ClientError> {
-		let finalized = self.hash("chain_getFinalizedHead", rpc_params![]).await?;
-		self.number(Some(finalized)).await
+		Ok(self.finalized().await?.0)
 	}
 
 	/// The hash of block `number` on the best chain.
@@ -140,6 +145,22 @@ impl Client {
 		from_hex(text).map(Some).map_err(|_| fail(format!("state_getStorage: not hex: {text}")))
 	}
 
+	/// The value of type `T` stored at `key`, at `at` or the best block.
+	pub async fn decoded<T: Decode>(
+		&self,
+		key: &[u8],
+		at: Option<H256>,
+	) -> Result<Option<T>, ClientError> {
+		self.storage(key, at)
+			.await?
+			.map(|bytes| {
+				T::decode(&mut &bytes[..]).map_err(|e| {
+					fail(format!("cannot decode {}: {e}", core::any::type_name::<T>()))
+				})
+			})
+			.transpose()
+	}
+
 	/// The account's free balance and nonce, at `at` or the best block.
 	pub async fn account(
 		&self,
@@ -148,11 +169,7 @@ impl Client {
 	) -> Result<frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>, ClientError>
 	{
 		let key = frame_system::Account::<Runtime>::hashed_key_for(who);
-		match self.storage(&key, at).await? {
-			Some(bytes) => Decode::decode(&mut &bytes[..])
-				.map_err(|e| fail(format!("cannot decode the account: {e}"))),
-			None => Ok(Default::default()),
-		}
+		Ok(self.decoded(&key, at).await?.unwrap_or_default())
 	}
 
 	/// Signs `call` as a wallet does: the pool-aware next nonce, a mortal era of 64 blocks from
@@ -313,11 +330,7 @@ impl Client {
 		// `System.Events` is not public in frame-system: its key is the usual pallet/item prefix.
 		let key =
 			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
-		match self.storage(&key, Some(at)).await? {
-			Some(bytes) => Decode::decode(&mut &bytes[..])
-				.map_err(|e| fail(format!("cannot decode events: {e}"))),
-			None => Ok(Vec::new()),
-		}
+		Ok(self.decoded(&key, Some(at)).await?.unwrap_or_default())
 	}
 }
 

@@ -112,27 +112,28 @@ async fn host(
 	node: &Client,
 	account: &AccountId,
 ) -> Result<Option<pallet_hosting::Host<Runtime>>, ClientError> {
-	let key = pallet_hosting::Hosts::<Runtime>::hashed_key_for(account);
-	node.storage(&key, None)
-		.await?
-		.map(|bytes| {
-			codec::Decode::decode(&mut &bytes[..])
-				.map_err(|e| ClientError(format!("cannot decode the host record: {e}")))
-		})
-		.transpose()
+	node.decoded(&pallet_hosting::Hosts::<Runtime>::hashed_key_for(account), None).await
 }
 
-/// Signs and submits a hosting call as `signer`; prints its final block.
-async fn submit(
+/// The signer's key pair and account, and a connection to the node.
+async fn connect(
 	signer: &SignerArgs,
 	node: &NodeArgs,
-	call: pallet_hosting::Call<Runtime>,
-) -> Result<(Client, AccountId, Included), ClientError> {
+) -> Result<(Client, sp_core::sr25519::Pair, AccountId), ClientError> {
 	let pair = signer.pair()?;
-	let client = Client::connect(&node.url).await?;
-	let included = client.submit(&pair, RuntimeCall::Hosting(call), FINAL_TIMEOUT).await?;
+	let account = pair.public().into();
+	Ok((Client::connect(&node.url).await?, pair, account))
+}
+
+/// Signs and submits a hosting call; prints its final block.
+async fn submit(
+	node: &Client,
+	pair: &sp_core::sr25519::Pair,
+	call: pallet_hosting::Call<Runtime>,
+) -> Result<Included, ClientError> {
+	let included = node.submit(pair, RuntimeCall::Hosting(call), FINAL_TIMEOUT).await?;
 	println!("block       {}", hex(&included.block.0));
-	Ok((client, pair.public().into(), included))
+	Ok(included)
 }
 
 /// The host's stake after a change.
@@ -148,28 +149,26 @@ async fn print_stake(node: &Client, account: &AccountId) -> Result<(), ClientErr
 }
 
 async fn bond(cmd: &AmountCmd) -> Result<(), ClientError> {
-	let account: AccountId = cmd.signer.pair()?.public().into();
-	let bonded = host(&Client::connect(&cmd.node.url).await?, &account).await?.is_some();
+	let (node, pair, account) = connect(&cmd.signer, &cmd.node).await?;
 	let amount = cmd.amount.0;
-	let call = if bonded {
+	let call = if host(&node, &account).await?.is_some() {
 		pallet_hosting::Call::bond_extra { amount }
 	} else {
 		pallet_hosting::Call::bond { amount }
 	};
-	let (node, account, _) = submit(&cmd.signer, &cmd.node, call).await?;
+	submit(&node, &pair, call).await?;
 	print_stake(&node, &account).await
 }
 
 async fn unbond(cmd: &AmountCmd) -> Result<(), ClientError> {
-	let call = pallet_hosting::Call::unbond { amount: cmd.amount.0 };
-	let (node, account, _) = submit(&cmd.signer, &cmd.node, call).await?;
+	let (node, pair, account) = connect(&cmd.signer, &cmd.node).await?;
+	submit(&node, &pair, pallet_hosting::Call::unbond { amount: cmd.amount.0 }).await?;
 	print_stake(&node, &account).await
 }
 
 async fn withdraw(cmd: &SignedCmd) -> Result<(), ClientError> {
-	let account: AccountId = cmd.signer.pair()?.public().into();
+	let (node, pair, account) = connect(&cmd.signer, &cmd.node).await?;
 	// Say when, rather than the chain's bare `NothingToWithdraw`.
-	let node = Client::connect(&cmd.node.url).await?;
 	let Some(record) = host(&node, &account).await? else {
 		return Err(ClientError(format!("{} is not a host", account.to_ss58check())));
 	};
@@ -184,8 +183,7 @@ async fn withdraw(cmd: &SignedCmd) -> Result<(), ClientError> {
 			)));
 		}
 	}
-	let (node, account, included) =
-		submit(&cmd.signer, &cmd.node, pallet_hosting::Call::withdraw_unbonded {}).await?;
+	let included = submit(&node, &pair, pallet_hosting::Call::withdraw_unbonded {}).await?;
 	for event in &included.events {
 		if let RuntimeEvent::Hosting(pallet_hosting::Event::Withdrawn { amount, .. }) = event {
 			println!("withdrawn   {}", Tokens(*amount));
@@ -200,7 +198,8 @@ async fn serve(cmd: &ModelCmd, serve: bool) -> Result<(), ClientError> {
 	} else {
 		pallet_hosting::Call::stop_serving { model: cmd.model }
 	};
-	submit(&cmd.signer, &cmd.node, call).await?;
+	let (node, pair, _) = connect(&cmd.signer, &cmd.node).await?;
+	submit(&node, &pair, call).await?;
 	let model = hex(&cmd.model.0);
 	if serve {
 		println!("serving     {model}");
@@ -212,13 +211,12 @@ async fn serve(cmd: &ModelCmd, serve: bool) -> Result<(), ClientError> {
 
 async fn set_metadata(cmd: &MetadataCmd) -> Result<(), ClientError> {
 	let too_long = |what: &str| ClientError(format!("the {what} is too long"));
-	let metadata = pallet_hosting::HostMetadata {
+	let call = pallet_hosting::Call::set_metadata {
 		endpoint: cmd.endpoint.as_bytes().to_vec().try_into().map_err(|_| too_long("endpoint"))?,
 		name: cmd.name.as_bytes().to_vec().try_into().map_err(|_| too_long("name"))?,
 	};
-	let call =
-		pallet_hosting::Call::set_metadata { endpoint: metadata.endpoint, name: metadata.name };
-	submit(&cmd.signer, &cmd.node, call).await?;
+	let (node, pair, _) = connect(&cmd.signer, &cmd.node).await?;
+	submit(&node, &pair, call).await?;
 	println!("endpoint    {}", cmd.endpoint);
 	println!("name        {}", cmd.name);
 	Ok(())

@@ -15,7 +15,7 @@ use verinfer_precompile::{
 use verinfer_runtime::{RuntimeCall, RuntimeEvent};
 
 use crate::{
-	args::{block_on, Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
+	args::{balance, block_on, Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
 	client::{Client, ClientError},
 };
 
@@ -88,9 +88,7 @@ async fn infer(cmd: &InferCmd) -> Result<(), ClientError> {
 			if model.is_null() {
 				return Err(ClientError(format!("no model {model_id} on this chain")));
 			}
-			model["fee"]
-				.as_str()
-				.and_then(|fee| fee.parse().ok())
+			balance(&model["fee"])
 				.ok_or_else(|| ClientError(format!("models_get: no fee in {model}")))?
 		},
 	};
@@ -149,8 +147,7 @@ async fn result(cmd: &ResultCmd) -> Result<(), ClientError> {
 			stored[key].as_str().map(str::to_string).unwrap_or(stored[key].to_string())
 		);
 	}
-	let fee = stored["fee"].as_str().and_then(|fee| fee.parse().ok()).unwrap_or_default();
-	println!("fee paid    {}", Tokens(fee));
+	println!("fee paid    {}", Tokens(balance(&stored["fee"]).unwrap_or_default()));
 	print_outputs(&tensors(&stored["outputs"])?, &cmd.outputs)?;
 	println!("outputs sha256 {}", stored["outputHash"].as_str().unwrap_or_default());
 	Ok(())

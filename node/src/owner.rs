@@ -225,7 +225,7 @@ pub fn run(cmd: &crate::model::ModelCmd) {
 
 /// A decimal-string balance of the node's JSON as tokens.
 fn tokens(value: &Value) -> Tokens {
-	Tokens(value.as_str().and_then(|text| text.parse().ok()).unwrap_or_default())
+	Tokens(crate::args::balance(value).unwrap_or_default())
 }
 
 /// A model's status in a word: `active`, `deprecated`, `uploading (2/3 chunks)`.

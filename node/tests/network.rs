@@ -46,8 +46,7 @@ fn scaled(input: &Tensor, factor: f32) -> Tensor {
 }
 
 async fn finalized(rpc: &Rpc) -> (u32, H256) {
-	let hash = rpc.client.hash("chain_getFinalizedHead", jsonrpsee::rpc_params![]).await.unwrap();
-	(rpc.client.number(Some(hash)).await.unwrap(), hash)
+	rpc.client.finalized().await.unwrap()
 }
 
 /// Waits until every node has finalized block `number`.
@@ -506,10 +505,7 @@ async fn bad_input_from_many_accounts_and_sustained_load_lose_nothing_and_stop_n
 /// `Inference.NextRequestId` at the best block.
 async fn next_request_id(rpc: &Rpc) -> u64 {
 	let key = pallet_inference::NextRequestId::<verinfer_runtime::Runtime>::hashed_key().to_vec();
-	rpc.storage(&key, None)
-		.await
-		.map(|bytes| codec::Decode::decode(&mut &bytes[..]).unwrap())
-		.unwrap_or(0)
+	rpc.client.decoded(&key, None).await.unwrap().unwrap_or(0)
 }
 
 fn metadata(name: &str) -> pallet_models::ModelMetadata {
