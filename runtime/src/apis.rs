@@ -230,6 +230,12 @@ impl_runtime_apis! {
 		fn engine() -> Option<verinfer_precompile::interface::StoredBytes> {
 			Models::engine_bytes()
 		}
+
+		fn pre_execution(
+			extrinsics: Vec<<Block as BlockT>::Extrinsic>,
+		) -> Vec<verinfer_precompile::interface::RunRequest> {
+			extrinsics.into_iter().filter_map(crate::pre_execution).collect()
+		}
 	}
 
 	impl pallet_hosting::runtime_api::HostingApi<Block, AccountId, Balance> for Runtime {

@@ -64,7 +64,7 @@ use sp_runtime::{
 use verinfer_precompile::{
 	analysis::Analysis,
 	engine::EngineError,
-	interface::{inference, InferenceError},
+	interface::{inference, InferenceError, RunRequest},
 	tensor::Tensor,
 };
 
@@ -206,20 +206,8 @@ pub mod pallet {
 			max_fee: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let caller = ensure_signed(origin)?;
-			let checks_only = Self::checks_weight();
-			let (record, analysis) =
-				Self::callable(model, &inputs).map_err(|error| error.with_weight(checks_only))?;
-			ensure!(record.fee <= max_fee, Error::<T>::FeeAboveMax.with_weight(checks_only));
-			let spendable =
-				T::Currency::reducible_balance(&caller, Preservation::Preserve, Fortitude::Polite);
-			ensure!(
-				spendable >= record.fee,
-				Error::<T>::InsufficientBalance.with_weight(checks_only)
-			);
-			ensure!(
-				pallet_models::Engine::<T>::exists(),
-				Error::<T>::NoEngine.with_weight(checks_only)
-			);
+			let (record, analysis) = Self::admitted(&caller, model, &inputs, max_fee)
+				.map_err(|error| error.with_weight(Self::checks_weight()))?;
 
 			let weight = Self::call_weight(&analysis, record.size);
 			let warm = WarmModels::<T>::get().contains(&model);
@@ -374,21 +362,62 @@ impl<T: Config> Pallet<T> {
 		Ok((record, analysis))
 	}
 
+	/// The model's record and analysis, if `caller` may call it with `inputs` for at most
+	/// `max_fee`: every check `infer` makes before it runs the model, in order.
+	fn admitted(
+		caller: &T::AccountId,
+		model: ModelId,
+		inputs: &[Tensor],
+		max_fee: BalanceOf<T>,
+	) -> Result<(ModelOf<T>, Analysis), Error<T>> {
+		let (record, analysis) = Self::callable(model, inputs)?;
+		ensure!(record.fee <= max_fee, Error::<T>::FeeAboveMax);
+		let spendable =
+			T::Currency::reducible_balance(caller, Preservation::Preserve, Fortitude::Polite);
+		ensure!(spendable >= record.fee, Error::<T>::InsufficientBalance);
+		ensure!(pallet_models::Engine::<T>::exists(), Error::<T>::NoEngine);
+		Ok((record, analysis))
+	}
+
+	/// The host-function call that running an Active model on checked inputs makes.
+	fn run_request(
+		model: ModelId,
+		record: &ModelOf<T>,
+		inputs: Vec<Tensor>,
+	) -> Result<RunRequest, InferenceError> {
+		let engine = pallet_models::Pallet::<T>::engine_bytes().ok_or(InferenceError::Engine(
+			EngineError::Failed(b"the chain has no engine blob".to_vec()),
+		))?;
+		Ok(RunRequest {
+			engine,
+			model: pallet_models::Pallet::<T>::model_bytes(model, record.chunks),
+			declared: pallet_models::Pallet::<T>::declared_shapes(&record.declared),
+			inputs,
+		})
+	}
+
 	/// Runs an Active model on checked inputs.
 	fn run(
 		model: ModelId,
 		record: &ModelOf<T>,
 		inputs: Vec<Tensor>,
 	) -> Result<Vec<Tensor>, InferenceError> {
-		let engine = pallet_models::Pallet::<T>::engine_bytes().ok_or(InferenceError::Engine(
-			EngineError::Failed(b"the chain has no engine blob".to_vec()),
-		))?;
-		inference::run(
-			engine,
-			pallet_models::Pallet::<T>::model_bytes(model, record.chunks),
-			pallet_models::Pallet::<T>::declared_shapes(&record.declared),
-			inputs,
-		)
+		let request = Self::run_request(model, record, inputs)?;
+		inference::run(request.engine, request.model, request.declared, request.inputs)
+	}
+
+	/// The host-function call `infer(model, inputs, max_fee)` signed by `caller` would make in
+	/// this state, if it gets that far: what the node makes ahead of executing a block (or of
+	/// including a pooled transaction). Calls the checks refuse are left out, so a transaction
+	/// that will only pay for its checks costs the node no inference either.
+	pub fn pre_execution(
+		caller: &T::AccountId,
+		model: ModelId,
+		inputs: Vec<Tensor>,
+		max_fee: BalanceOf<T>,
+	) -> Option<RunRequest> {
+		let (record, _) = Self::admitted(caller, model, &inputs, max_fee).ok()?;
+		Self::run_request(model, &record, inputs).ok()
 	}
 
 	/// Pays the model's fee from `caller`: the hosts' share to the hosts (if any serve it), the

@@ -4,7 +4,12 @@
 use alloc::vec::Vec;
 use codec::Codec;
 use pallet_models::ModelId;
-use verinfer_precompile::{analysis::Analysis, interface::StoredBytes, tensor::Tensor};
+use sp_runtime::traits::Block as BlockT;
+use verinfer_precompile::{
+	analysis::Analysis,
+	interface::{RunRequest, StoredBytes},
+	tensor::Tensor,
+};
 
 use crate::types::{CallInfo, DryRun, DryRunError, InferenceResult, ModelInfo, RequestId};
 
@@ -29,5 +34,9 @@ sp_api::decl_runtime_apis! {
 		fn call_info(analysis: Analysis, size: u32) -> CallInfo;
 		/// The engine blob in state, as the host functions read it.
 		fn engine() -> Option<StoredBytes>;
+		/// The host-function calls these extrinsics would make if applied in this state, in order:
+		/// signed `infer` calls that pass `infer`'s checks. The node makes them ahead of executing
+		/// a block, or of including pooled transactions.
+		fn pre_execution(extrinsics: Vec<<Block as BlockT>::Extrinsic>) -> Vec<RunRequest>;
 	}
 }

@@ -15,6 +15,10 @@
 //! so a call that traps in a reused instance is thrown away and made again in a fresh one, whose
 //! outcome is the result. Hits never read the model from state: the content is named by its
 //! SHA-256 ([`StoredBytes::sha256`]), which a miss verifies.
+//!
+//! - **Results made ahead** ([`crate::results`]): the node pre-executes a block's calls on worker
+//!   threads ([`InferenceCache::plan`], [`InferenceCache::pre_execute`]); [`InferenceCache::run`]
+//!   takes their outcome instead of making the call again.
 
 use std::{
 	collections::BTreeMap,
@@ -23,6 +27,7 @@ use std::{
 		atomic::{AtomicU64, Ordering},
 		Arc, Mutex, MutexGuard, OnceLock,
 	},
+	time::{Duration, Instant},
 	vec::Vec,
 };
 
@@ -32,7 +37,8 @@ use sha2::{Digest, Sha256};
 use crate::{
 	analysis::Analysis,
 	host::{Engine, HostError, LoadedModel},
-	interface::{InferenceError, StoredBytes},
+	interface::{InferenceError, RunRequest, StoredBytes},
+	results::{Claim, Claimed, Done, ResultKey, Results},
 	tensor::Tensor,
 };
 
@@ -71,6 +77,38 @@ pub struct CacheStats {
 	pub model_misses: AtomicU64,
 	/// Calls that trapped in a reused instance and were made again in a fresh one.
 	pub retried_cold: AtomicU64,
+	/// Calls of [`InferenceCache::run`] served by a result made ahead.
+	pub result_hits: AtomicU64,
+	/// Calls of [`InferenceCache::run`] made on the calling thread.
+	pub result_misses: AtomicU64,
+	/// Calls made ahead by [`InferenceCache::pre_execute`].
+	pub pre_executed: AtomicU64,
+	/// Time hits saved the calling thread, in nanoseconds: what making the call took, less any
+	/// wait for the worker making it.
+	pub saved_nanos: AtomicU64,
+}
+
+/// How a call of [`InferenceCache::run`] was served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Served {
+	/// By a result made ahead.
+	Ahead,
+	/// By a result a worker was making, after waiting for it.
+	Waited,
+	/// Made on the calling thread.
+	Made,
+}
+
+/// What the node measures about inference (its Prometheus metrics).
+pub trait CacheObserver: Send + Sync {
+	/// A call of [`InferenceCache::run`], how it was served and how long it took the caller.
+	fn call(&self, served: Served, latency: Duration);
+	/// A call made ahead by a worker, and how long it took.
+	fn pre_executed(&self, took: Duration);
+	/// Time a hit saved the calling thread.
+	fn saved(&self, saved: Duration);
+	/// An engine blob compiled (or loaded from the disk cache), and how long it took.
+	fn engine_compiled(&self, took: Duration);
 }
 
 /// Compiled engines and loaded models; see the module documentation.
@@ -81,6 +119,8 @@ pub struct InferenceCache {
 	engines: Mutex<BTreeMap<[u8; 32], Arc<Engine>>>,
 	idle: Mutex<Vec<Idle>>,
 	clock: AtomicU64,
+	results: Results,
+	observer: OnceLock<Arc<dyn CacheObserver>>,
 	pub stats: CacheStats,
 }
 
@@ -125,11 +165,13 @@ impl InferenceCache {
 		if let Err(reason) = crate::host::validate_blob(&bytes) {
 			return Ok(Err(InferenceError::InvalidEngine(reason.as_bytes().to_vec())));
 		}
+		let started = Instant::now();
 		let engine = Arc::new(match &self.disk {
 			Some(dir) => Engine::with_disk_cache(&bytes, dir)?,
 			None => Engine::new(&bytes)?,
 		});
 		self.stats.engine_compiles.fetch_add(1, Ordering::Relaxed);
+		self.observe(|observer| observer.engine_compiled(started.elapsed()));
 		engines.insert(blob.sha256, engine.clone());
 		Ok(Ok(engine))
 	}
@@ -149,9 +191,97 @@ impl InferenceCache {
 		Ok(engine.analyse(&bytes, declared)?.map_err(InferenceError::Engine))
 	}
 
-	/// Runs the stored model with the stored engine on `inputs`, from a loaded instance when one
-	/// is idle.
+	/// Reports to the node's observer, if it set one.
+	fn observe(&self, report: impl FnOnce(&dyn CacheObserver)) {
+		if let Some(observer) = self.observer.get() {
+			report(&**observer);
+		}
+	}
+
+	/// Sets what the node measures with; the first observer set stays.
+	pub fn set_observer(&self, observer: Arc<dyn CacheObserver>) {
+		let _ = self.observer.set(observer);
+	}
+
+	/// Runs the stored model with the stored engine on `inputs`: the outcome made ahead if there
+	/// is one, else made here, from a loaded instance when one is idle.
 	pub fn run(
+		&self,
+		engine: &StoredBytes,
+		model: &StoredBytes,
+		declared: &[Option<Vec<u32>>],
+		inputs: &[Tensor],
+		read: &mut ReadStorage,
+	) -> Outcome<Vec<Tensor>> {
+		let started = Instant::now();
+		let key = ResultKey::new(engine, model, declared, inputs);
+		let claimed = match self.results.claim(&key) {
+			Claim::Done { done, waited } => {
+				let saved = done.took.saturating_sub(waited);
+				self.stats.result_hits.fetch_add(1, Ordering::Relaxed);
+				self.stats.saved_nanos.fetch_add(saved.as_nanos() as u64, Ordering::Relaxed);
+				let served = if waited.is_zero() { Served::Ahead } else { Served::Waited };
+				self.observe(|observer| {
+					observer.call(served, started.elapsed());
+					observer.saved(saved);
+				});
+				return Ok(done.outcome);
+			},
+			Claim::Claimed => Some(Claimed::new(&self.results, key)),
+			Claim::Absent => None,
+		};
+		self.stats.result_misses.fetch_add(1, Ordering::Relaxed);
+		let outcome = self.make(engine, model, declared, inputs, read);
+		if let Some(claimed) = claimed {
+			let took = started.elapsed();
+			claimed.finish(
+				outcome.as_ref().ok().map(|outcome| Done { outcome: outcome.clone(), took }),
+			);
+		}
+		self.observe(|observer| observer.call(Served::Made, started.elapsed()));
+		outcome
+	}
+
+	/// Plans `request` for pre-execution: false if it was already planned or made, or there is
+	/// no room (see [`crate::results`]).
+	pub fn plan(&self, request: &RunRequest) -> bool {
+		self.results.plan(ResultKey::of(request))
+	}
+
+	/// Makes a planned call ahead, on the calling (worker) thread, unless the execution or another
+	/// worker claimed it first; whether it made it. A host failure drops the call, which the
+	/// execution then makes itself.
+	pub fn pre_execute(
+		&self,
+		request: &RunRequest,
+		read: &mut ReadStorage,
+	) -> Result<bool, HostError> {
+		let key = ResultKey::of(request);
+		if !self.results.start(&key) {
+			return Ok(false);
+		}
+		let claimed = Claimed::new(&self.results, key);
+		let started = Instant::now();
+		let outcome =
+			self.make(&request.engine, &request.model, &request.declared, &request.inputs, read);
+		let took = started.elapsed();
+		let (done, failure) = match outcome {
+			Ok(outcome) => (Some(Done { outcome, took }), None),
+			Err(failure) => (None, Some(failure)),
+		};
+		claimed.finish(done);
+		self.stats.pre_executed.fetch_add(1, Ordering::Relaxed);
+		self.observe(|observer| observer.pre_executed(took));
+		failure.map_or(Ok(true), Err)
+	}
+
+	/// Planned calls not yet made.
+	pub fn planned(&self) -> usize {
+		self.results.open()
+	}
+
+	/// Makes a call on this thread, from a loaded instance when one is idle.
+	fn make(
 		&self,
 		engine: &StoredBytes,
 		model: &StoredBytes,

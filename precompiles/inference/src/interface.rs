@@ -38,6 +38,17 @@ pub struct StoredBytes {
 	pub keys: Vec<Vec<u8>>,
 }
 
+/// One call of [`inference::run`]: its arguments, as a block would make it. The runtime lists the
+/// calls a block (or a pooled transaction) will make, so the node can make them ahead of the
+/// block's sequential execution (see [`crate::results`]).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct RunRequest {
+	pub engine: StoredBytes,
+	pub model: StoredBytes,
+	pub declared: Vec<Option<Vec<u32>>>,
+	pub inputs: Vec<Tensor>,
+}
+
 /// Why an inference host function produced no result. Deterministic: may be stored on chain.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub enum InferenceError {

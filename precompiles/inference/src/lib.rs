@@ -13,7 +13,8 @@
 //! - [`engine`]: the deterministic errors the engine blob returns.
 //! - [`host`] (`std`): runs the engine blob (`verinfer-engine`, built to Wasm by this crate's build
 //!   script) in wasmtime with deterministic settings.
-//! - [`cache`] (`std`): the node's compiled engines and loaded models.
+//! - [`cache`] (`std`): the node's compiled engines and loaded models;
+//!   [`results`] (`std`): calls made ahead of block execution (pre-execution).
 //! - [`tool`] (`std`): the library behind `verinfer model check` / `model run`;
 //!   [`determinism`] (`std`): corpus digests compared across CPUs.
 //! - [`synthetic`]: ONNX models of known cost built in memory, for the pallets' benchmarks.
@@ -34,6 +35,8 @@ pub mod engine;
 pub mod host;
 #[cfg(feature = "interface")]
 pub mod interface;
+#[cfg(feature = "std")]
+pub mod results;
 pub mod synthetic;
 pub mod tensor;
 #[cfg(feature = "std")]

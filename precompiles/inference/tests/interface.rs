@@ -3,7 +3,10 @@
 
 mod common;
 
-use std::sync::{atomic::Ordering, Arc};
+use std::{
+	collections::BTreeMap,
+	sync::{atomic::Ordering, Arc},
+};
 
 use codec::Encode;
 use common::{corpus, npy, read};
@@ -11,8 +14,8 @@ use sp_io::TestExternalities;
 use verinfer_precompile::{
 	cache::{sha256, InferenceCache},
 	engine::EngineError,
-	interface::{inference, InferenceCacheExt, InferenceError, StoredBytes},
-	ENGINE_BLOB,
+	interface::{inference, InferenceCacheExt, InferenceError, RunRequest, StoredBytes},
+	Tensor, ENGINE_BLOB,
 };
 
 /// Puts `bytes` into state in chunks of `chunk` under `prefix ++ index`.
@@ -190,4 +193,117 @@ fn the_engine_blob_with_a_custom_section_appended_is_another_engine_that_gives_t
 		)
 	});
 	assert_eq!(original.unwrap(), replaced.unwrap());
+}
+
+/// The corpus stored in `chain`, as the calls a block would make, and the state those calls read.
+fn corpus_requests(chain: &mut Chain) -> (Vec<RunRequest>, BTreeMap<Vec<u8>, Vec<u8>>) {
+	let mut requests: Vec<RunRequest> = corpus()
+		.into_iter()
+		.enumerate()
+		.map(|(index, model)| RunRequest {
+			engine: chain.engine.clone(),
+			model: store(&mut chain.ext, &[b'm', index as u8], &model.model, 4096),
+			declared: vec![],
+			inputs: model.inputs,
+		})
+		.collect();
+	// A model the engine refuses (a verdict, kept) and one whose bytes in state are not those it
+	// is named by (depends on state, never kept).
+	requests.push(RunRequest {
+		engine: chain.engine.clone(),
+		model: store(&mut chain.ext, b"rand", &read("hostile", "random_normal.onnx"), 1 << 20),
+		declared: vec![],
+		inputs: vec![npy("hostile", "random_normal.input0.npy")],
+	});
+	let mut altered = requests[0].clone();
+	altered.model.sha256 = sha256(b"other bytes");
+	requests.push(altered);
+	let keys: Vec<Vec<u8>> = requests
+		.iter()
+		.flat_map(|request| request.engine.keys.iter().chain(&request.model.keys))
+		.cloned()
+		.collect();
+	let state = chain.ext.execute_with(|| {
+		keys.into_iter()
+			.filter_map(|key| sp_io::storage::get(&key).map(|value| (key, value.to_vec())))
+			.collect()
+	});
+	(requests, state)
+}
+
+/// Every request through the host function, in order, as a block executes them.
+fn execute(chain: &mut Chain, requests: &[RunRequest]) -> Vec<Result<Vec<Tensor>, InferenceError>> {
+	let requests = requests.to_vec();
+	chain.ext.execute_with(|| {
+		requests
+			.into_iter()
+			.map(|r| inference::run(r.engine, r.model, r.declared, r.inputs))
+			.collect()
+	})
+}
+
+/// Makes `requests` ahead on `workers` threads, as the node's pre-execution workers do.
+fn pre_execute(
+	cache: &Arc<InferenceCache>,
+	requests: &[RunRequest],
+	state: &BTreeMap<Vec<u8>, Vec<u8>>,
+	workers: usize,
+) -> Vec<std::thread::JoinHandle<()>> {
+	for request in requests {
+		assert!(cache.plan(request));
+	}
+	(0..workers)
+		.map(|worker| {
+			let (cache, requests, state) = (cache.clone(), requests.to_vec(), state.clone());
+			std::thread::spawn(move || {
+				// Workers take the calls from different ends, so they meet in the middle.
+				let mut order: Vec<&RunRequest> = requests.iter().collect();
+				if worker % 2 == 1 {
+					order.reverse();
+				}
+				for request in order {
+					let mut read = |key: &[u8]| state.get(key).cloned();
+					cache.pre_execute(request, &mut read).expect("no host failure");
+				}
+			})
+		})
+		.collect()
+}
+
+#[test]
+fn calls_made_ahead_give_the_bytes_the_execution_makes_itself_and_state_dependent_ones_are_made_again(
+) {
+	let mut plain = chain();
+	let (requests, _) = corpus_requests(&mut plain);
+	let made = execute(&mut plain, &requests);
+	assert_eq!(made.last(), Some(&Err(InferenceError::HashMismatch)));
+	assert!(matches!(made[made.len() - 2], Err(InferenceError::Engine(EngineError::Refused(_)))));
+
+	// Everything made ahead first: each pure call is a hit, the state-dependent one a miss.
+	let mut ahead = chain();
+	let (requests, state) = corpus_requests(&mut ahead);
+	for worker in pre_execute(&ahead.cache, &requests, &state, 2) {
+		worker.join().unwrap();
+	}
+	assert_eq!(ahead.cache.planned(), 0);
+	assert_eq!(execute(&mut ahead, &requests), made);
+	let stats = &ahead.cache.stats;
+	assert_eq!(stats.pre_executed.load(Ordering::Relaxed), requests.len() as u64);
+	assert_eq!(stats.result_hits.load(Ordering::Relaxed), requests.len() as u64 - 1);
+	assert_eq!(stats.result_misses.load(Ordering::Relaxed), 1);
+	assert!(stats.saved_nanos.load(Ordering::Relaxed) > 0);
+
+	// Workers and the execution at once: whoever makes a call, the bytes are the same.
+	let mut racing = chain();
+	let (requests, state) = corpus_requests(&mut racing);
+	let workers = pre_execute(&racing.cache, &requests, &state, 2);
+	assert_eq!(execute(&mut racing, &requests), made);
+	for worker in workers {
+		worker.join().unwrap();
+	}
+	let stats = &racing.cache.stats;
+	let calls =
+		stats.result_hits.load(Ordering::Relaxed) + stats.result_misses.load(Ordering::Relaxed);
+	assert_eq!(calls, requests.len() as u64);
+	assert_eq!(racing.cache.planned(), 0);
 }

@@ -298,3 +298,35 @@ fn an_engine_failure_fails_the_call_charging_the_work_and_storing_nothing() {
 		);
 	});
 }
+
+#[test]
+fn pre_execution_names_the_call_infer_makes_and_leaves_out_calls_the_checks_refuse() {
+	new_test_ext().execute_with(|| {
+		let model = register("mlp");
+		let request = Inference::pre_execution(&CALLER, model, input("mlp"), FEE)
+			.expect("an admissible call is made ahead");
+		assert_eq!(request.inputs, input("mlp"));
+		assert_eq!(Some(&request.engine), pallet_models::Pallet::<Test>::engine_bytes().as_ref());
+		// Made through the host function as the node's workers make it: the bytes `infer` stores.
+		let ahead = verinfer_precompile::interface::inference::run(
+			request.engine,
+			request.model,
+			request.declared,
+			request.inputs,
+		)
+		.unwrap();
+		let request_id = NextRequestId::<Test>::get();
+		assert_ok!(infer(CALLER, model, input("mlp")));
+		assert_eq!(Results::<Test>::get(request_id).unwrap().outputs, ahead);
+
+		let root = state_root();
+		let refused = [
+			Inference::pre_execution(&CALLER, H256::repeat_byte(7), input("mlp"), FEE),
+			Inference::pre_execution(&CALLER, model, input("cnn"), FEE),
+			Inference::pre_execution(&CALLER, model, input("mlp"), FEE - 1),
+			Inference::pre_execution(&POOR, model, input("mlp"), FEE),
+		];
+		assert_eq!(refused, [None, None, None, None]);
+		assert_eq!(state_root(), root);
+	});
+}
