@@ -20,7 +20,7 @@ pub fn run(cli: &Cli, cmd: &BenchmarkCmd) -> sc_cli::Result<()> {
 		BenchmarkCmd::Block(cmd) => runner.sync_run(|config| {
 			let consensus =
 				cli.consensus(config.chain_spec.chain_type() == sc_service::ChainType::Development);
-			let partial = service::new_partial(&config, consensus)?;
+			let partial = service::new_partial(&config, consensus, cli.inference_workers())?;
 			cmd.run(partial.client)
 		}),
 		BenchmarkCmd::Machine(cmd) => {

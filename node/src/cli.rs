@@ -85,9 +85,22 @@ pub struct Cli {
 	/// development chain. Default: `instant-seal-6000` with `--dev`, `aura` otherwise.
 	#[arg(long, value_name = "MODE")]
 	pub consensus: Option<Consensus>,
+
+	/// Threads that make inference calls ahead of a block's sequential execution: the calls of
+	/// each block imported, and of transactions entering the pool (pre-execution). 0 turns it
+	/// off; results are the same either way, only the time changes. Default: one per CPU.
+	#[arg(long, value_name = "N", global = true)]
+	pub inference_workers: Option<usize>,
 }
 
 impl Cli {
+	/// The pre-execution workers this run uses: the flag, else one per CPU.
+	pub fn inference_workers(&self) -> usize {
+		self.inference_workers.unwrap_or_else(|| {
+			std::thread::available_parallelism().map(|cpus| cpus.get()).unwrap_or(1)
+		})
+	}
+
 	/// The consensus this run uses: the flag, else the default for the chain type.
 	pub fn consensus(&self, is_dev_chain: bool) -> Consensus {
 		self.consensus.unwrap_or(if is_dev_chain {

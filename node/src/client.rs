@@ -26,6 +26,9 @@ use verinfer_runtime::{
 	UncheckedExtrinsic,
 };
 
+/// Blocks a signed transaction stays valid for: 64, ~6.4 minutes at 6 s blocks, as wallets sign.
+const MORTAL_PERIOD: u64 = 64;
+
 /// A one-line error for the user.
 #[derive(Debug)]
 pub struct ClientError(pub String);
@@ -172,8 +175,8 @@ impl Client {
 		Ok(self.decoded(&key, at).await?.unwrap_or_default())
 	}
 
-	/// Signs `call` as a wallet does: the pool-aware next nonce, a mortal era of 64 blocks from
-	/// the best block, the runtime's versions and the genesis hash.
+	/// Signs `call` as a wallet does: the pool-aware next nonce, a mortal era of 64 blocks, the
+	/// runtime's versions and the genesis hash.
 	pub async fn sign(
 		&self,
 		signer: &sr25519::Pair,
@@ -184,24 +187,48 @@ impl Client {
 			self.call("system_accountNextIndex", rpc_params![account.to_ss58check()]).await?,
 		)
 		.map_err(|e| fail(format!("system_accountNextIndex: {e}")))?;
+		self.sign_with_nonce(signer, call, nonce).await
+	}
+
+	/// Signs `call` with the nonce `nonce`: for a sender that submits many transactions at once
+	/// and counts its nonces itself (the pool's next nonce can lag while a block is imported).
+	pub async fn sign_with_nonce(
+		&self,
+		signer: &sr25519::Pair,
+		call: RuntimeCall,
+		nonce: Nonce,
+	) -> Result<UncheckedExtrinsic, ClientError> {
+		let account = AccountId::from(signer.public());
 		let version = self.call("state_getRuntimeVersion", rpc_params![]).await?;
 		let spec_version = version["specVersion"].as_u64().unwrap_or_default() as u32;
 		let transaction_version = version["transactionVersion"].as_u64().unwrap_or_default() as u32;
 		let genesis = self.block_hash(0).await?;
+		// The era starts a little behind the head: the node's pool validates in a view of the
+		// chain that may not have caught up with the block RPC calls best (the view of #N refuses
+		// a transaction born at #N as `AncientBirthBlock`), so the birth block is the last final
+		// one, and at least two blocks behind the best (a development chain finalizes each block
+		// at once). If finality lags far behind, it is two behind the best, so the transaction
+		// still lives for most of its period.
+		let (finalized, _) = self.finalized().await?;
 		let best = self.best_number().await?;
-		let best_hash = self.block_hash(best).await?;
+		let birth = if best.saturating_sub(finalized) <= MORTAL_PERIOD as u32 / 4 {
+			finalized.min(best.saturating_sub(2))
+		} else {
+			best.saturating_sub(2)
+		};
+		let birth_hash = self.block_hash(birth).await?;
 		let tx_ext: TxExtension = (
 			frame_system::CheckNonZeroSender::new(),
 			frame_system::CheckSpecVersion::new(),
 			frame_system::CheckTxVersion::new(),
 			frame_system::CheckGenesis::new(),
-			frame_system::CheckEra::from(Era::mortal(64, best as u64)),
+			frame_system::CheckEra::from(Era::mortal(MORTAL_PERIOD, birth as u64)),
 			frame_system::CheckNonce::from(nonce),
 			frame_system::CheckWeight::new(),
 			pallet_transaction_payment::ChargeTransactionPayment::from(0),
 			frame_system::WeightReclaim::new(),
 		);
-		let implicit = ((), spec_version, transaction_version, genesis, best_hash, (), (), (), ());
+		let implicit = ((), spec_version, transaction_version, genesis, birth_hash, (), (), (), ());
 		let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
 		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 		Ok(UncheckedExtrinsic::new_signed(call, account.into(), signature.into(), tx_ext))

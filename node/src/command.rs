@@ -77,7 +77,7 @@ pub(crate) fn new_partial(
 	config: &sc_service::Configuration,
 ) -> sc_cli::Result<service::Service> {
 	let consensus = consensus_for(cli, &*config.chain_spec)?;
-	Ok(service::new_partial(config, consensus)?)
+	Ok(service::new_partial(config, consensus, cli.inference_workers())?)
 }
 
 /// Runs the command line.
@@ -155,16 +155,22 @@ pub fn run() -> sc_cli::Result<()> {
 				let consensus = consensus_for(&cli, &*config.chain_spec)?;
 				log::info!("⛓  Block production: {consensus}");
 				match config.network.network_backend {
-					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
-						sc_network::NetworkWorker<
-							verinfer_runtime::opaque::Block,
-							verinfer_runtime::Hash,
-						>,
-					>(config, consensus)
-					.map_err(sc_cli::Error::Service),
+					sc_network::config::NetworkBackendType::Libp2p => {
+						service::new_full::<
+							sc_network::NetworkWorker<
+								verinfer_runtime::opaque::Block,
+								verinfer_runtime::Hash,
+							>,
+						>(config, consensus, cli.inference_workers())
+						.map_err(sc_cli::Error::Service)
+					},
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config, consensus)
-							.map_err(sc_cli::Error::Service)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(
+							config,
+							consensus,
+							cli.inference_workers(),
+						)
+						.map_err(sc_cli::Error::Service)
 					},
 				}
 			})

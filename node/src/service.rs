@@ -26,7 +26,10 @@ use sp_consensus_aura::{
 use verinfer_precompile::{cache::InferenceCache, interface::InferenceCacheExt};
 use verinfer_runtime::{apis::RuntimeApi, opaque::Block, Hash};
 
-use crate::cli::Consensus;
+use crate::{
+	cli::Consensus,
+	pre_execution::{PreExecutingImport, PreExecution},
+};
 
 /// Host functions the runtime may call: Substrate's standard set and the inference precompile
 /// (plus the benchmarking ones when the node is built to run benchmarks).
@@ -76,11 +79,21 @@ pub type Service = sc_service::PartialComponents<
 	FullSelectChain,
 	sc_consensus::DefaultImportQueue<Block>,
 	FullPool,
-	(Option<(GrandpaBlockImport, GrandpaLink)>, Option<Telemetry>, Arc<InferenceCache>),
+	(
+		Option<(GrandpaBlockImport, GrandpaLink)>,
+		Option<Telemetry>,
+		Arc<InferenceCache>,
+		Arc<PreExecution>,
+	),
 >;
 
-/// Builds the client, database, transaction pool and the import queue for `consensus`.
-pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Service, ServiceError> {
+/// Builds the client, database, transaction pool and the import queue for `consensus`, with
+/// `inference_workers` pre-execution workers (see [`crate::pre_execution`]).
+pub fn new_partial(
+	config: &Configuration,
+	consensus: Consensus,
+	inference_workers: usize,
+) -> Result<Service, ServiceError> {
 	let telemetry = config
 		.telemetry_endpoints
 		.clone()
@@ -107,6 +120,13 @@ pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Servi
 	client
 		.execution_extensions()
 		.set_extensions_factory(InferenceExtensions(inference_cache.clone()));
+	if let Some(registry) = config.prometheus_registry() {
+		let metrics = crate::metrics::InferenceMetrics::register(registry, inference_workers)?;
+		inference_cache.set_observer(Arc::new(metrics));
+	}
+	let pre_execution =
+		PreExecution::new(client.clone(), inference_cache.clone(), inference_workers)
+			.map_err(|error| ServiceError::Other(format!("pre-execution workers: {error}")))?;
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {
 		task_manager.spawn_handle().spawn("telemetry", None, worker.run());
@@ -129,7 +149,7 @@ pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Servi
 	let (import_queue, grandpa) = if consensus.is_sealing() {
 		// Sealed blocks are trusted by construction: this node made them.
 		let queue = sc_consensus_manual_seal::import_queue(
-			Box::new(client.clone()),
+			Box::new(PreExecutingImport::new(client.clone(), pre_execution.clone())),
 			&task_manager.spawn_essential_handle(),
 			config.prometheus_registry(),
 		);
@@ -145,7 +165,10 @@ pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Servi
 		let cidp_client = client.clone();
 		let queue =
 			sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
-				block_import: grandpa_block_import.clone(),
+				block_import: PreExecutingImport::new(
+					grandpa_block_import.clone(),
+					pre_execution.clone(),
+				),
 				justification_import: Some(Box::new(grandpa_block_import.clone())),
 				client: client.clone(),
 				create_inherent_data_providers: move |parent_hash, _| {
@@ -175,7 +198,7 @@ pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Servi
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (grandpa, telemetry, inference_cache),
+		other: (grandpa, telemetry, inference_cache, pre_execution),
 	})
 }
 
@@ -183,6 +206,7 @@ pub fn new_partial(config: &Configuration, consensus: Consensus) -> Result<Servi
 pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 	config: Configuration,
 	consensus: Consensus,
+	inference_workers: usize,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -192,8 +216,17 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (grandpa, mut telemetry, inference_cache),
-	} = new_partial(&config, consensus)?;
+		other: (grandpa, mut telemetry, inference_cache, pre_execution),
+	} = new_partial(&config, consensus, inference_workers)?;
+	if pre_execution.workers() > 0 {
+		log::info!("🧮 Inference pre-execution: {} workers", pre_execution.workers());
+		// Blocking: listing a batch's calls is a runtime call.
+		task_manager.spawn_handle().spawn_blocking(
+			"pre-execution-pool",
+			Some("inference"),
+			crate::pre_execution::warm_from_pool(pre_execution, transaction_pool.clone()),
+		);
+	}
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<Block, Hash, N>::new(
 		&config.network,

@@ -107,6 +107,8 @@ pub trait CacheObserver: Send + Sync {
 	fn pre_executed(&self, took: Duration);
 	/// Time a hit saved the calling thread.
 	fn saved(&self, saved: Duration);
+	/// A lookup in the loaded-model cache; a miss loads (parses and optimises) the model.
+	fn model_cache(&self, hit: bool);
 	/// An engine blob compiled (or loaded from the disk cache), and how long it took.
 	fn engine_compiled(&self, took: Duration);
 }
@@ -295,6 +297,7 @@ impl InferenceCache {
 			let result = loaded.run(inputs)?;
 			if !loaded.is_poisoned() {
 				self.stats.model_hits.fetch_add(1, Ordering::Relaxed);
+				self.observe(|observer| observer.model_cache(true));
 				self.check_in(key, loaded);
 				return Ok(result.map_err(InferenceError::Engine));
 			}
@@ -302,6 +305,7 @@ impl InferenceCache {
 			self.stats.retried_cold.fetch_add(1, Ordering::Relaxed);
 		}
 		self.stats.model_misses.fetch_add(1, Ordering::Relaxed);
+		self.observe(|observer| observer.model_cache(false));
 		let (engine, bytes) = match self.engine_and_model(engine, model, read)? {
 			Ok(found) => found,
 			Err(error) => return Ok(Err(error)),
