@@ -8,7 +8,8 @@
 # with the ratios, whether native tract gives the chain's bits, and the engine's compile time.
 #
 # Usage: scripts/bench-engine.sh   (RUNS=20 per model, RESNET_RUNS=5; SKIP_RESNET=1 to leave it out)
-# The table is printed and written to $CARGO_TARGET_DIR/bench-engine.md.
+# The table is printed and written to $CARGO_TARGET_DIR/bench-engine.md; with BENCH_KEEP=DIR the
+# three raw outputs (ours.jsonl, native.jsonl, ort.jsonl) are kept there (scripts/bench.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/verinfer-target}
@@ -64,3 +65,7 @@ echo "== onnxruntime" >&2
 
 "$venv/bin/python" scripts/bench/report.py "$work/ours.jsonl" "$work/native.jsonl" "$work/ort.jsonl" |
 	tee "$CARGO_TARGET_DIR/bench-engine.md"
+if [ -n "${BENCH_KEEP:-}" ]; then
+	mkdir -p "$BENCH_KEEP"
+	cp "$work/ours.jsonl" "$work/native.jsonl" "$work/ort.jsonl" "$BENCH_KEEP/"
+fi

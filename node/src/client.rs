@@ -263,14 +263,65 @@ impl Client {
 		let tx_hash = self.submit_extrinsic(&xt).await?;
 		let (block, index) = self.wait_for_inclusion(tx_hash, from, deadline).await?;
 		self.wait_for_finality(block, deadline).await?;
-		let events = self
+		Ok(Included { block, index, events: self.events_of(block, index).await? })
+	}
+
+	/// The events of the extrinsic at `index` of `block`.
+	async fn events_of(&self, block: H256, index: u32) -> Result<Vec<RuntimeEvent>, ClientError> {
+		Ok(self
 			.events(block)
 			.await?
 			.into_iter()
 			.filter(|record| record.phase == frame_system::Phase::ApplyExtrinsic(index))
 			.map(|record| record.event)
-			.collect();
-		Ok(Included { block, index, events })
+			.collect())
+	}
+
+	/// Signs and submits `calls` in order with consecutive nonces, keeping up to `window` in the
+	/// pool at once so that a block takes as many as fit; calls `included(i)` as call `i` is
+	/// included, and returns once the last one's block is final. Any call the chain refuses is an
+	/// error naming it (those before it stay applied). For uploads of many chunks: one block per
+	/// call would take as many blocks as chunks.
+	pub async fn submit_all(
+		&self,
+		signer: &sr25519::Pair,
+		calls: Vec<RuntimeCall>,
+		window: usize,
+		timeout: Duration,
+		mut included: impl FnMut(usize),
+	) -> Result<Vec<Included>, ClientError> {
+		let deadline = Instant::now() + timeout;
+		let account = AccountId::from(signer.public());
+		let mut nonce: Nonce = serde_json::from_value(
+			self.call("system_accountNextIndex", rpc_params![account.to_ss58check()]).await?,
+		)
+		.map_err(|e| fail(format!("system_accountNextIndex: {e}")))?;
+		let mut from = self.best_number().await? + 1;
+		let mut in_pool = std::collections::VecDeque::new();
+		let mut done = Vec::new();
+		let mut calls = calls.into_iter().peekable();
+		while calls.peek().is_some() || !in_pool.is_empty() {
+			if in_pool.len() < window.max(1) {
+				if let Some(call) = calls.next() {
+					let xt = self.sign_with_nonce(signer, call, nonce).await?;
+					in_pool.push_back(self.submit_extrinsic(&xt).await?);
+					nonce += 1;
+					continue;
+				}
+			}
+			let Some(tx_hash) = in_pool.pop_front() else { break };
+			// In nonce order, so each is in the block of the one before or later.
+			let (block, index) = self.wait_for_inclusion(tx_hash, from, deadline).await?;
+			from = self.number(Some(block)).await?;
+			let events = self.events_of(block, index).await?;
+			refused(&events).map_err(|error| fail(format!("call {}: {error}", done.len())))?;
+			included(done.len());
+			done.push(Included { block, index, events });
+		}
+		if let Some(last) = done.last() {
+			self.wait_for_finality(last.block, deadline).await?;
+		}
+		Ok(done)
 	}
 
 	/// [`Client::submit_and_watch`], with a failed dispatch as an error naming the pallet error.
@@ -281,15 +332,7 @@ impl Client {
 		timeout: Duration,
 	) -> Result<Included, ClientError> {
 		let included = self.submit_and_watch(signer, call, timeout).await?;
-		for event in &included.events {
-			if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
-				dispatch_error,
-				..
-			}) = event
-			{
-				return Err(fail(format!("the chain refused it: {}", describe(*dispatch_error))));
-			}
-		}
+		refused(&included.events)?;
 		Ok(included)
 	}
 
@@ -359,6 +402,19 @@ impl Client {
 			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
 		Ok(self.decoded(&key, Some(at)).await?.unwrap_or_default())
 	}
+}
+
+/// An error naming the pallet error if `events` (one extrinsic's) say its dispatch failed.
+fn refused(events: &[RuntimeEvent]) -> Result<(), ClientError> {
+	for event in events {
+		if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+			dispatch_error, ..
+		}) = event
+		{
+			return Err(fail(format!("the chain refused it: {}", describe(*dispatch_error))));
+		}
+	}
+	Ok(())
 }
 
 /// A dispatch error by its pallet error's name, as `Inference(InputShapeMismatch) of input 0`

@@ -22,6 +22,10 @@ use crate::{
 /// The runtime's chunk size (`pallet_models::Config::ChunkSize`).
 const CHUNK: usize = 1 << 20;
 
+/// Chunks waiting in the pool at once: 8 MiB, two blocks' worth (a block's 5 MiB, three quarters
+/// of it for transactions, takes 3), well under the pool's default 20 MiB of ready transactions.
+const CHUNKS_IN_POOL: usize = 8;
+
 /// `verinfer model register`
 #[derive(Debug, clap::Args)]
 // `--version` is the model's here, not the binary's.
@@ -114,15 +118,23 @@ pub async fn register(cmd: &RegisterCmd) -> Result<(), RegisterError> {
 		});
 		node.submit(&signer, begin, FINAL_TIMEOUT).await?;
 		let chunks = bytes.len().div_ceil(CHUNK);
-		for (index, chunk) in bytes.chunks(CHUNK).enumerate() {
-			let call = RuntimeCall::Models(pallet_models::Call::upload_chunk {
-				id,
-				index: index as u32,
-				bytes: chunk.to_vec().try_into().map_err(|_| too_long("chunk"))?,
-			});
-			node.submit(&signer, call, FINAL_TIMEOUT).await?;
-			progress(index + 1, chunks, bytes.len());
-		}
+		let calls = bytes
+			.chunks(CHUNK)
+			.enumerate()
+			.map(|(index, chunk)| {
+				Ok(RuntimeCall::Models(pallet_models::Call::upload_chunk {
+					id,
+					index: index as u32,
+					bytes: chunk.to_vec().try_into().map_err(|_| too_long("chunk"))?,
+				}))
+			})
+			.collect::<Result<Vec<_>, RegisterError>>()?;
+		// Chunks go in as fast as blocks take them; the timeout grows with the upload.
+		let timeout = FINAL_TIMEOUT * (1 + chunks as u32 / CHUNKS_IN_POOL as u32);
+		node.submit_all(&signer, calls, CHUNKS_IN_POOL, timeout, |index| {
+			progress(index + 1, chunks, bytes.len())
+		})
+		.await?;
 		let finalize = RuntimeCall::Models(pallet_models::Call::finalize { id });
 		node.submit(&signer, finalize, FINAL_TIMEOUT).await?.events
 	};

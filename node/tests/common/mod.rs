@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
 
+pub mod blocks;
+
 use std::{
 	io::{BufRead, BufReader},
 	path::PathBuf,
@@ -35,17 +37,15 @@ pub struct Node {
 
 impl Node {
 	/// Starts `verinfer` with `args` plus the flags that keep a test hermetic: an OS-chosen RPC
-	/// port, an OS-chosen p2p port unless `args` has `--port`, no telemetry, Prometheus or mDNS.
+	/// port, an OS-chosen p2p port unless `args` has `--port`, no telemetry, no Prometheus unless
+	/// `args` has `--prometheus-port`, no mDNS.
 	pub fn start(args: &[&str]) -> Node {
 		let binary = PathBuf::from(env!("CARGO_BIN_EXE_verinfer"));
 		let mut command = Command::new(binary);
-		command.args(args).args([
-			"--rpc-port",
-			"0",
-			"--no-telemetry",
-			"--no-prometheus",
-			"--no-mdns",
-		]);
+		command.args(args).args(["--rpc-port", "0", "--no-telemetry", "--no-mdns"]);
+		if !args.contains(&"--prometheus-port") {
+			command.arg("--no-prometheus");
+		}
 		if !args.contains(&"--port") {
 			command.args(["--port", "0"]);
 		}

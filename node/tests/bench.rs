@@ -1,0 +1,108 @@
+//! The chain benchmarks behind `scripts/bench.sh`, ignored by `cargo test`: each prints one
+//! `BENCH {json}` line per case on stdout.
+//!
+//! - `chain_benchmark`: for three model sizes, a dev chain authored with pre-execution off and
+//!   on (authoring time per call), and the blocks the second made imported with it off and on
+//!   (import time of the same blocks, and the speed-up);
+//! - `registration_benchmark`: time and blocks to register a 1 MB and a 20 MB model on a dev
+//!   chain sealing a block every 6 s, as the live chain's Aura slots do.
+
+mod common;
+
+use std::time::Instant;
+
+use common::{
+	blocks::{import, model, on_chain, produce, total_micros, Authored, Scratch},
+	verinfer, Node,
+};
+
+/// The chain benchmark behind `scripts/bench.sh`: for three model sizes, a dev chain authored
+/// with pre-execution off and on (authoring time per call), and the on-chain's blocks imported
+/// with it off and on (import time of the same blocks). One JSON line per size on stdout.
+#[tokio::test]
+#[ignore = "a benchmark: scripts/bench.sh runs it"]
+async fn chain_benchmark() {
+	let calls: u64 = std::env::var("BENCH_CALLS").ok().and_then(|n| n.parse().ok()).unwrap_or(300);
+	let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+	for (name, multiply_adds) in [("small", 0), ("medium", 5_000_000), ("large", 50_000_000)] {
+		let scratch = Scratch::new(&format!("bench-{name}"));
+		let bytes = model(multiply_adds);
+		let authored_off = produce(&scratch.path("made-off"), &bytes, calls, 0).await.authored;
+		let made = scratch.path("made-on");
+		let authored_on = produce(&made, &bytes, calls, workers).await.authored;
+		let blocks = scratch.path("blocks.bin");
+		on_chain(&["export-blocks", "--binary", &blocks], &made);
+		let imported_off = import(&blocks, &scratch.path("off"), &made, 0);
+		let imported_on = import(&blocks, &scratch.path("on"), &made, workers);
+
+		let per_call = |authored: &[Authored]| {
+			let millis: u64 = authored.iter().map(|block| block.millis).sum();
+			// Each block holds the timestamp inherent and the calls.
+			let included: u32 = authored.iter().map(|block| block.extrinsics - 1).sum();
+			millis as f64 / included as f64
+		};
+		let per_block: Vec<u64> = imported_on.iter().map(|block| block.calls).collect();
+		let (import_off, import_on) = (total_micros(&imported_off), total_micros(&imported_on));
+		let line = serde_json::json!({
+			"kind": "chain",
+			"model": name,
+			"multiply_adds": multiply_adds,
+			"model_bytes": bytes.len(),
+			"calls": calls,
+			"workers": workers,
+			"blocks": per_block.len(),
+			"calls_per_block_mean": calls as f64 / per_block.len() as f64,
+			"calls_per_block_max": per_block.iter().max(),
+			"authoring_ms_per_call_off": per_call(&authored_off),
+			"authoring_ms_per_call_on": per_call(&authored_on),
+			"authoring_blocks_off": authored_off.iter().map(|b| (b.number, b.millis, b.extrinsics)).collect::<Vec<_>>(),
+			"authoring_blocks_on": authored_on.iter().map(|b| (b.number, b.millis, b.extrinsics)).collect::<Vec<_>>(),
+			"import_ms_off": import_off as f64 / 1e3,
+			"import_ms_on": import_on as f64 / 1e3,
+			"import_ms_per_block_off": import_off as f64 / 1e3 / imported_off.len() as f64,
+			"import_ms_per_block_on": import_on as f64 / 1e3 / imported_on.len() as f64,
+			"import_speedup": import_off as f64 / import_on as f64,
+			"served_ahead": imported_on.iter().map(|block| block.ahead).sum::<u64>(),
+			"made_in_block_on": imported_on.iter().map(|block| block.made).sum::<u64>(),
+		});
+		println!("BENCH {line}");
+	}
+}
+
+#[tokio::test]
+#[ignore = "a benchmark: scripts/bench.sh runs it"]
+async fn registration_benchmark() {
+	for (name, size) in [("1 MB", 1_000_000u32), ("20 MB", 20_000_000)] {
+		let scratch = Scratch::new("bench-register");
+		let base = scratch.path("chain");
+		let node = Node::start(&["--dev", "--base-path", &base, "--consensus", "manual-seal-6000"]);
+		let rpc = node.client().await;
+		let file = scratch.path("model.onnx");
+		std::fs::write(&file, verinfer_precompile::synthetic::sized(size, 1)).unwrap();
+		let before = rpc.best_number().await;
+		let started = Instant::now();
+		let (code, stdout, stderr) = verinfer(&[
+			"model",
+			"register",
+			&file,
+			"--name",
+			"big",
+			"--suri",
+			"//Alice",
+			"--url",
+			&node.rpc_url,
+		]);
+		let seconds = started.elapsed().as_secs_f64();
+		assert_eq!(code, 0, "{stdout}{stderr}");
+		let blocks = rpc.client.finalized_number().await.unwrap() - before;
+		let line = serde_json::json!({
+			"kind": "registration",
+			"model": name,
+			"bytes": size,
+			"seconds": seconds,
+			"blocks": blocks,
+			"block_seconds": 6,
+		});
+		println!("BENCH {line}");
+	}
+}

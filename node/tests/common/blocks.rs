@@ -1,0 +1,253 @@
+//! Dev chains of inference-heavy blocks, for the pre-execution test and the chain benchmark: a
+//! dev node that registers a model and includes many calls of it, then `export-blocks`,
+//! `import-blocks` into fresh databases with pre-execution off or on, and `export-state`.
+
+use std::{
+	path::{Path, PathBuf},
+	time::{Duration, Instant},
+};
+
+use sp_core::H256;
+use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave};
+use verinfer_precompile::{
+	analysis::Analysis,
+	cache::sha256,
+	synthetic::{self, Targets},
+};
+use verinfer_runtime::{Runtime, RuntimeCall, MILLI_UNIT};
+
+use super::{verinfer, Node, Rpc};
+
+/// A dev chain seals a block every 2 s: long enough for a full block of calls to be submitted
+/// before the next seals, short enough for the test.
+pub const BLOCK_EVERY: &str = "manual-seal-2000";
+
+/// How long the calls may take to be included.
+pub const INCLUSION_WAIT: Duration = Duration::from_secs(180);
+
+/// A model of `multiply_adds` as the chain weighs and runs them: compute-bound (a matrix product
+/// whose rows are made from the input), with a one-element input and output, and a 1 MiB weight
+/// once it does any products (see [`synthetic::combined`]).
+pub fn model(multiply_adds: u64) -> Vec<u8> {
+	synthetic::combined(
+		Targets { multiply_adds, elements_touched: 0, input_bytes: 4, output_bytes: 4 },
+		multiply_adds,
+	)
+}
+
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+	pub fn new(name: &str) -> Scratch {
+		let dir = std::env::temp_dir().join(format!("verinfer-{name}-{}", std::process::id()));
+		let _ = std::fs::remove_dir_all(&dir);
+		std::fs::create_dir_all(&dir).unwrap();
+		Scratch(dir)
+	}
+
+	pub fn path(&self, name: &str) -> String {
+		self.0.join(name).display().to_string()
+	}
+}
+
+impl Drop for Scratch {
+	fn drop(&mut self) {
+		let _ = std::fs::remove_dir_all(&self.0);
+	}
+}
+
+/// A block the producing node authored: its number, how long preparing it took, extrinsics.
+#[derive(Debug)]
+pub struct Authored {
+	pub number: u32,
+	pub millis: u64,
+	pub extrinsics: u32,
+}
+
+/// What a dev node made: the blocks holding the calls, and how long authoring them took.
+pub struct Produced {
+	pub model: H256,
+	pub authored: Vec<Authored>,
+}
+
+/// Runs a dev node at `base`, registers `bytes` and has `calls` calls of it (each with other
+/// inputs, from four accounts) included; stops the node once they are.
+pub async fn produce(base: &str, bytes: &[u8], calls: u64, workers: usize) -> Produced {
+	let workers = workers.to_string();
+	let mut node = Node::start(&[
+		"--dev",
+		"--base-path",
+		base,
+		"--consensus",
+		BLOCK_EVERY,
+		"--inference-workers",
+		&workers,
+	]);
+	let rpc = node.client().await;
+	let file = format!("{base}/model.onnx");
+	std::fs::write(&file, bytes).unwrap();
+	let (code, stdout, stderr) = verinfer(&[
+		"model",
+		"register",
+		&file,
+		"--name",
+		"heavy",
+		"--suri",
+		"//Alice",
+		"--url",
+		&node.rpc_url,
+	]);
+	assert_eq!(code, 0, "{stdout}{stderr}");
+	let model = H256(sha256(bytes));
+	let key = pallet_models::Analyses::<Runtime>::hashed_key_for(model);
+	let analysis: Analysis = rpc.client.decoded(&key, None).await.unwrap().expect("analysed");
+	let first_request = next_request_id(&rpc).await;
+	let first_block = rpc.best_number().await + 1;
+
+	// Every call its own inputs: no two share an outcome, so none is served by another's.
+	let signers = [Alice, Bob, Charlie, Dave];
+	let submitters = signers.iter().enumerate().map(|(index, signer)| {
+		let (rpc, analysis) = (&rpc, &analysis);
+		async move {
+			// Nonces counted here: the pool's next nonce can lag while a block is imported.
+			let mut nonce = rpc.account(&signer.to_account_id(), None).await.nonce;
+			for call in (index as u64..calls).step_by(signers.len()) {
+				let inputs = synthetic::inputs(&analysis.inputs, call);
+				submit(rpc, *signer, nonce, model, inputs).await;
+				nonce += 1;
+			}
+		}
+	});
+	futures::future::join_all(submitters).await;
+	let deadline = Instant::now() + INCLUSION_WAIT;
+	let last = first_request + calls - 1;
+	while rpc.call("inference_result", jsonrpsee::rpc_params![last]).await.is_null() {
+		assert!(Instant::now() < deadline, "the calls were not included in time");
+		tokio::time::sleep(Duration::from_millis(250)).await;
+	}
+	let log = node.full_log();
+	node.stop();
+	let authored = log
+		.lines()
+		.filter_map(authored)
+		// The blocks of calls: the timestamp inherent and one call or more.
+		.filter(|block| block.number >= first_block && block.extrinsics > 1)
+		.collect();
+	Produced { model, authored }
+}
+
+pub async fn submit(
+	rpc: &Rpc,
+	signer: Sr25519Keyring,
+	nonce: verinfer_runtime::Nonce,
+	model: H256,
+	inputs: Vec<verinfer_precompile::Tensor>,
+) {
+	let call = RuntimeCall::Inference(pallet_inference::Call::infer {
+		model,
+		inputs,
+		max_fee: MILLI_UNIT,
+	});
+	let xt = rpc.client.sign_with_nonce(&signer.pair(), call, nonce).await.unwrap();
+	rpc.submit(&xt).await;
+}
+
+pub async fn next_request_id(rpc: &Rpc) -> u64 {
+	let key = pallet_inference::NextRequestId::<Runtime>::hashed_key().to_vec();
+	rpc.client.decoded(&key, None).await.unwrap().unwrap_or(0)
+}
+
+/// `🎁 Prepared block for proposing at N (X ms) … extrinsics_count: K`.
+pub fn authored(line: &str) -> Option<Authored> {
+	let rest = line.split("Prepared block for proposing at ").nth(1)?;
+	let (number, rest) = rest.split_once(" (")?;
+	let (millis, rest) = rest.split_once(" ms)")?;
+	let extrinsics = rest.split("extrinsics_count: ").nth(1)?;
+	Some(Authored {
+		number: number.parse().ok()?,
+		millis: millis.parse().ok()?,
+		extrinsics: extrinsics.trim().parse().ok()?,
+	})
+}
+
+/// A block import as the node logged it (`pre-execution` debug).
+#[derive(Debug, Clone, Copy)]
+pub struct Imported {
+	pub number: u32,
+	pub micros: u64,
+	pub calls: u64,
+	pub ahead: u64,
+	pub made: u64,
+}
+
+/// `Imported #N in X µs: C inference calls, A served ahead, M made in the block, Q queued`.
+pub fn imported(line: &str) -> Option<Imported> {
+	let rest = line.split("Imported #").nth(1)?;
+	let (number, rest) = rest.split_once(" in ")?;
+	let (micros, rest) = rest.split_once(" µs: ")?;
+	let (calls, rest) = rest.split_once(" inference calls, ")?;
+	let (ahead, rest) = rest.split_once(" served ahead, ")?;
+	let (made, _) = rest.split_once(" made in the block")?;
+	Some(Imported {
+		number: number.parse().ok()?,
+		micros: micros.parse().ok()?,
+		calls: calls.parse().ok()?,
+		ahead: ahead.parse().ok()?,
+		made: made.parse().ok()?,
+	})
+}
+
+/// `verinfer <args> --dev --base-path <base>`; panics unless it succeeds; its stderr.
+pub fn on_chain(args: &[&str], base: &str) -> (String, String) {
+	let mut all = args.to_vec();
+	all.extend(["--dev", "--base-path", base]);
+	let (code, stdout, stderr) = verinfer(&all);
+	assert_eq!(code, 0, "verinfer {all:?}\n{stderr}");
+	(stdout, stderr)
+}
+
+/// Imports `blocks` into a fresh database at `base` with `workers` pre-execution workers, as a
+/// node that has run before (its compiled engine on disk, copied from `warm`) would; the blocks
+/// that ran inference.
+pub fn import(blocks: &str, base: &str, warm: &str, workers: usize) -> Vec<Imported> {
+	let engine_cache = |base: &str| Path::new(base).join("chains/verinfer_dev/engine-cache");
+	std::fs::create_dir_all(engine_cache(base)).unwrap();
+	for entry in std::fs::read_dir(engine_cache(warm)).unwrap() {
+		let entry = entry.unwrap();
+		std::fs::copy(entry.path(), engine_cache(base).join(entry.file_name())).unwrap();
+	}
+	let workers = workers.to_string();
+	let (_, log) = on_chain(
+		&[
+			"import-blocks",
+			"--binary",
+			blocks,
+			"--inference-workers",
+			&workers,
+			"-l",
+			"pre-execution=debug",
+		],
+		base,
+	);
+	log.lines().filter_map(imported).collect()
+}
+
+/// The whole state at the best block, as `export-state` writes it.
+pub fn state(base: &str) -> String {
+	on_chain(&["export-state"], base).0
+}
+
+/// Stored results in an exported state.
+pub fn results_in(state: &str) -> usize {
+	// `Inference.Results`: the pallet's and the map's names, each hashed with twox-128.
+	let prefix =
+		[sp_io::hashing::twox_128(b"Inference"), sp_io::hashing::twox_128(b"Results")].concat();
+	let prefix = sp_core::bytes::to_hex(&prefix, false);
+	let spec: serde_json::Value = serde_json::from_str(state).unwrap();
+	let top = spec["genesis"]["raw"]["top"].as_object().expect("a raw state");
+	top.keys().filter(|key| key.starts_with(&prefix)).count()
+}
+
+pub fn total_micros(blocks: &[Imported]) -> u64 {
+	blocks.iter().map(|block| block.micros).sum()
+}
