@@ -8,7 +8,8 @@
 #   3. registration: time and blocks to register a 1 MB and a 20 MB model (registration_benchmark).
 #
 # Usage: scripts/bench.sh   (RUNS, RESNET_RUNS, SKIP_RESNET as for bench-engine.sh; BENCH_CALLS
-# calls per model size, 300 by default). Raw outputs stay in $CARGO_TARGET_DIR/bench.
+# calls per model size, 300 by default; BENCH_REPEATS imports per mode, 3 by default, the median
+# reported). Raw outputs stay in $CARGO_TARGET_DIR/bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/verinfer-target}
@@ -20,10 +21,15 @@ mkdir -p "$out"
 echo "== 1. engine" >&2
 BENCH_KEEP=$out scripts/bench-engine.sh
 
+echo "== 2. the engine alone on one thread and on every CPU: pre-execution's ceiling" >&2
+cargo build --locked -p verinfer-precompile --example engine-scaling
+"$CARGO_TARGET_DIR/debug/examples/engine-scaling" 200 0 5000000 50000000 | tee "$out/scaling.jsonl"
+
 echo "== 2-3. chain and registration (real dev nodes)" >&2
 cargo test --locked -p verinfer-node --test bench -- --ignored --nocapture --test-threads 1 |
 	tee "$out/bench.log"
-sed -n 's/^BENCH //p' "$out/bench.log" >"$out/chain.jsonl"
+# libtest prints a test's name and its first output on one line: take the JSON wherever it starts.
+grep -o 'BENCH {.*' "$out/bench.log" | sed 's/^BENCH //' >"$out/chain.jsonl"
 
 venv=$CARGO_TARGET_DIR/fixtures-venv
 "$venv/bin/pip" install -q -r scripts/bench/requirements.txt

@@ -12,7 +12,7 @@ mod common;
 use std::time::Instant;
 
 use common::{
-	blocks::{import, model, on_chain, produce, total_micros, Authored, Scratch},
+	blocks::{import, model, on_chain, produce, total_micros, Authored, Imported, Scratch},
 	verinfer, Node,
 };
 
@@ -24,7 +24,13 @@ use common::{
 async fn chain_benchmark() {
 	let calls: u64 = std::env::var("BENCH_CALLS").ok().and_then(|n| n.parse().ok()).unwrap_or(300);
 	let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+	let repeats: usize =
+		std::env::var("BENCH_REPEATS").ok().and_then(|n| n.parse().ok()).unwrap_or(3);
+	let only = std::env::var("BENCH_MODELS").unwrap_or_default();
 	for (name, multiply_adds) in [("small", 0), ("medium", 5_000_000), ("large", 50_000_000)] {
+		if !only.is_empty() && !only.split(',').any(|model| model == name) {
+			continue;
+		}
 		let scratch = Scratch::new(&format!("bench-{name}"));
 		let bytes = model(multiply_adds);
 		let authored_off = produce(&scratch.path("made-off"), &bytes, calls, 0).await.authored;
@@ -32,8 +38,22 @@ async fn chain_benchmark() {
 		let authored_on = produce(&made, &bytes, calls, workers).await.authored;
 		let blocks = scratch.path("blocks.bin");
 		on_chain(&["export-blocks", "--binary", &blocks], &made);
-		let imported_off = import(&blocks, &scratch.path("off"), &made, 0);
-		let imported_on = import(&blocks, &scratch.path("on"), &made, workers);
+		// Off and on in turns, REPEATS times each; the run of median total time stands for each.
+		let (mut runs_off, mut runs_on) = (Vec::new(), Vec::new());
+		for repeat in 0..repeats {
+			for (runs, mode_workers) in [(&mut runs_off, 0), (&mut runs_on, workers)] {
+				let base = scratch.path(&format!("import-{repeat}-{mode_workers}"));
+				runs.push(import(&blocks, &base, &made, mode_workers));
+				let _ = std::fs::remove_dir_all(&base);
+			}
+		}
+		let median = |mut runs: Vec<Vec<Imported>>| {
+			runs.sort_by_key(|run| total_micros(run));
+			let totals: Vec<f64> = runs.iter().map(|run| total_micros(run) as f64 / 1e3).collect();
+			(runs.swap_remove(runs.len() / 2), totals)
+		};
+		let ((imported_off, totals_off), (imported_on, totals_on)) =
+			(median(runs_off), median(runs_on));
 
 		let per_call = |authored: &[Authored]| {
 			let millis: u64 = authored.iter().map(|block| block.millis).sum();
@@ -62,6 +82,10 @@ async fn chain_benchmark() {
 			"import_ms_per_block_off": import_off as f64 / 1e3 / imported_off.len() as f64,
 			"import_ms_per_block_on": import_on as f64 / 1e3 / imported_on.len() as f64,
 			"import_speedup": import_off as f64 / import_on as f64,
+			"import_ms_runs_off": totals_off,
+			"import_ms_runs_on": totals_on,
+			"import_blocks_off": imported_off.iter().map(|b| (b.number, b.micros, b.calls)).collect::<Vec<_>>(),
+			"import_blocks_on": imported_on.iter().map(|b| (b.number, b.micros, b.calls, b.ahead)).collect::<Vec<_>>(),
 			"served_ahead": imported_on.iter().map(|block| block.ahead).sum::<u64>(),
 			"made_in_block_on": imported_on.iter().map(|block| block.made).sum::<u64>(),
 		});

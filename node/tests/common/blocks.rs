@@ -25,6 +25,10 @@ pub const BLOCK_EVERY: &str = "manual-seal-2000";
 /// How long the calls may take to be included.
 pub const INCLUSION_WAIT: Duration = Duration::from_secs(180);
 
+/// How long no call may be included before the missing ones are sent again: blocks come every
+/// 2 s.
+pub const STALL: Duration = Duration::from_secs(20);
+
 /// A model of `multiply_adds` as the chain weighs and runs them: compute-bound (a matrix product
 /// whose rows are made from the input), with a one-element input and output, and a 1 MiB weight
 /// once it does any products (see [`synthetic::combined`]).
@@ -104,27 +108,62 @@ pub async fn produce(base: &str, bytes: &[u8], calls: u64, workers: usize) -> Pr
 	let first_request = next_request_id(&rpc).await;
 	let first_block = rpc.best_number().await + 1;
 
-	// Every call its own inputs: no two share an outcome, so none is served by another's.
+	// Every call its own inputs: no two share an outcome, so none is served by another's. Call
+	// k is sender k mod 4's (k div 4)-th transaction.
 	let signers = [Alice, Bob, Charlie, Dave];
-	let submitters = signers.iter().enumerate().map(|(index, signer)| {
-		let (rpc, analysis) = (&rpc, &analysis);
-		async move {
-			// Nonces counted here: the pool's next nonce can lag while a block is imported.
-			let mut nonce = rpc.account(&signer.to_account_id(), None).await.nonce;
-			for call in (index as u64..calls).step_by(signers.len()) {
-				let inputs = synthetic::inputs(&analysis.inputs, call);
-				submit(rpc, *signer, nonce, model, inputs).await;
-				nonce += 1;
+	let mut first_nonces = Vec::new();
+	for signer in signers {
+		first_nonces.push(rpc.account(&signer.to_account_id(), None).await.nonce);
+	}
+	let send = |from: &[verinfer_runtime::Nonce]| {
+		let from = from.to_vec();
+		let (rpc, analysis, first_nonces) = (&rpc, &analysis, &first_nonces);
+		futures::future::join_all(signers.iter().enumerate().map(move |(index, signer)| {
+			let from = from[index];
+			async move {
+				// Nonces counted here: the pool's next nonce can lag while a block is imported.
+				for call in (index as u64..calls).step_by(signers.len()) {
+					let nonce = first_nonces[index] + (call / signers.len() as u64) as u32;
+					if nonce >= from {
+						let inputs = synthetic::inputs(&analysis.inputs, call);
+						submit(rpc, *signer, nonce, model, inputs).await;
+					}
+				}
 			}
-		}
-	});
-	futures::future::join_all(submitters).await;
+		}))
+	};
+	send(&first_nonces).await;
 	let deadline = Instant::now() + INCLUSION_WAIT;
 	let last = first_request + calls - 1;
-	while rpc.call("inference_result", jsonrpsee::rpc_params![last]).await.is_null() {
-		assert!(Instant::now() < deadline, "the calls were not included in time");
+	let mut progress = (first_request, Instant::now());
+	let last_block = loop {
+		let result = rpc.call("inference_result", jsonrpsee::rpc_params![last]).await;
+		if !result.is_null() {
+			break result["at"].as_u64().unwrap();
+		}
+		let results = next_request_id(&rpc).await;
+		if Instant::now() > deadline {
+			let made = results - first_request;
+			panic!("{made} of {calls} calls have results in time\n{}", node.log_tail());
+		}
+		if results != progress.0 {
+			progress = (results, Instant::now());
+		} else if progress.1.elapsed() > STALL {
+			// Seen once in a few runs of hundreds of calls: one sender's calls stop being
+			// included after a few, with nothing in the pool's logs. Its rest are sent again from
+			// its nonce (the pool refuses those it still has).
+			let mut nonces = Vec::new();
+			for signer in signers {
+				nonces.push(rpc.account(&signer.to_account_id(), None).await.nonce);
+			}
+			eprintln!("no call included for {STALL:?}: sending again from nonces {nonces:?}");
+			send(&nonces).await;
+			progress.1 = Instant::now();
+		}
 		tokio::time::sleep(Duration::from_millis(250)).await;
-	}
+	};
+	// The log line of the last block may still be on its way from the node's stderr.
+	node.wait_for_log(&format!("Prepared block for proposing at {last_block} "), STALL);
 	let log = node.full_log();
 	node.stop();
 	let authored = log
@@ -149,7 +188,8 @@ pub async fn submit(
 		max_fee: MILLI_UNIT,
 	});
 	let xt = rpc.client.sign_with_nonce(&signer.pair(), call, nonce).await.unwrap();
-	rpc.submit(&xt).await;
+	// Sent again after a stall, the pool refuses a nonce it still has: that is fine.
+	let _ = rpc.client.submit_extrinsic(&xt).await;
 }
 
 pub async fn next_request_id(rpc: &Rpc) -> u64 {
