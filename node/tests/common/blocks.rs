@@ -56,7 +56,10 @@ impl Scratch {
 
 impl Drop for Scratch {
 	fn drop(&mut self) {
-		let _ = std::fs::remove_dir_all(&self.0);
+		// VERINFER_KEEP_SCRATCH=1 keeps the chains and exported blocks, e.g. to profile an import.
+		if std::env::var_os("VERINFER_KEEP_SCRATCH").is_none() {
+			let _ = std::fs::remove_dir_all(&self.0);
+		}
 	}
 }
 
