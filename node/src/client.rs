@@ -182,12 +182,17 @@ impl Client {
 		signer: &sr25519::Pair,
 		call: RuntimeCall,
 	) -> Result<UncheckedExtrinsic, ClientError> {
+		let nonce = self.next_nonce(signer).await?;
+		self.sign_with_nonce(signer, call, nonce).await
+	}
+
+	/// The signer's next nonce, counting its transactions waiting in the node's pool.
+	async fn next_nonce(&self, signer: &sr25519::Pair) -> Result<Nonce, ClientError> {
 		let account = AccountId::from(signer.public());
-		let nonce: Nonce = serde_json::from_value(
+		serde_json::from_value(
 			self.call("system_accountNextIndex", rpc_params![account.to_ss58check()]).await?,
 		)
-		.map_err(|e| fail(format!("system_accountNextIndex: {e}")))?;
-		self.sign_with_nonce(signer, call, nonce).await
+		.map_err(|e| fail(format!("system_accountNextIndex: {e}")))
 	}
 
 	/// Signs `call` with the nonce `nonce`: for a sender that submits many transactions at once
@@ -291,11 +296,7 @@ impl Client {
 		mut included: impl FnMut(usize),
 	) -> Result<Vec<Included>, ClientError> {
 		let deadline = Instant::now() + timeout;
-		let account = AccountId::from(signer.public());
-		let mut nonce: Nonce = serde_json::from_value(
-			self.call("system_accountNextIndex", rpc_params![account.to_ss58check()]).await?,
-		)
-		.map_err(|e| fail(format!("system_accountNextIndex: {e}")))?;
+		let mut nonce = self.next_nonce(signer).await?;
 		let mut from = self.best_number().await? + 1;
 		let mut in_pool = std::collections::VecDeque::new();
 		let mut done = Vec::new();

@@ -311,7 +311,7 @@ async fn bad_input_from_many_accounts_and_sustained_load_lose_nothing_and_stop_n
 	let mlp = H256(sha256(&read_fixture("models/mlp.onnx")));
 	let input = from_npy(&read_fixture("models/mlp.input0.npy")).unwrap();
 	wait_finalized(&all, 1).await;
-	let requests_before = next_request_id(&rpcs[0]).await;
+	let requests_before = rpcs[0].next_request_id().await;
 
 	// The storm: every kind of bad input, from five accounts through three validators, while
 	// Charlie's valid calls go in beside it.
@@ -427,7 +427,7 @@ async fn bad_input_from_many_accounts_and_sustained_load_lose_nothing_and_stop_n
 		}
 		nonces
 	};
-	let requests_before = next_request_id(&rpcs[0]).await;
+	let requests_before = rpcs[0].next_request_id().await;
 	let first_block = rpcs[0].best_number().await + 1;
 	let load_started = Instant::now();
 	let mut lags = Vec::new();
@@ -500,12 +500,6 @@ async fn bad_input_from_many_accounts_and_sustained_load_lose_nothing_and_stop_n
 		lags.iter().max().unwrap(),
 		lags.iter().sum::<u32>() as f64 / lags.len() as f64
 	);
-}
-
-/// `Inference.NextRequestId` at the best block.
-async fn next_request_id(rpc: &Rpc) -> u64 {
-	let key = pallet_inference::NextRequestId::<verinfer_runtime::Runtime>::hashed_key().to_vec();
-	rpc.client.decoded(&key, None).await.unwrap().unwrap_or(0)
 }
 
 fn metadata(name: &str) -> pallet_models::ModelMetadata {

@@ -108,7 +108,7 @@ pub async fn produce(base: &str, bytes: &[u8], calls: u64, workers: usize) -> Pr
 	let model = H256(sha256(bytes));
 	let key = pallet_models::Analyses::<Runtime>::hashed_key_for(model);
 	let analysis: Analysis = rpc.client.decoded(&key, None).await.unwrap().expect("analysed");
-	let first_request = next_request_id(&rpc).await;
+	let first_request = rpc.next_request_id().await;
 	let first_block = rpc.best_number().await + 1;
 
 	// Every call its own inputs: no two share an outcome, so none is served by another's. Call
@@ -144,7 +144,7 @@ pub async fn produce(base: &str, bytes: &[u8], calls: u64, workers: usize) -> Pr
 		if !result.is_null() {
 			break result["at"].as_u64().unwrap();
 		}
-		let results = next_request_id(&rpc).await;
+		let results = rpc.next_request_id().await;
 		if Instant::now() > deadline {
 			let made = results - first_request;
 			panic!("{made} of {calls} calls have results in time\n{}", node.log_tail());
@@ -193,11 +193,6 @@ pub async fn submit(
 	let xt = rpc.client.sign_with_nonce(&signer.pair(), call, nonce).await.unwrap();
 	// Sent again after a stall, the pool refuses a nonce it still has: that is fine.
 	let _ = rpc.client.submit_extrinsic(&xt).await;
-}
-
-pub async fn next_request_id(rpc: &Rpc) -> u64 {
-	let key = pallet_inference::NextRequestId::<Runtime>::hashed_key().to_vec();
-	rpc.client.decoded(&key, None).await.unwrap().unwrap_or(0)
 }
 
 /// `🎁 Prepared block for proposing at N (X ms) … extrinsics_count: K`.

@@ -340,6 +340,12 @@ impl Rpc {
 		}
 	}
 
+	/// `Inference.NextRequestId` at the best block: the id the next call's result gets.
+	pub async fn next_request_id(&self) -> u64 {
+		let key = pallet_inference::NextRequestId::<verinfer_runtime::Runtime>::hashed_key();
+		ok("next_request_id", self.client.decoded(&key, None).await).unwrap_or(0)
+	}
+
 	/// Raw storage at `key`, at `at` or the best block.
 	pub async fn storage(&self, key: &[u8], at: Option<H256>) -> Option<Vec<u8>> {
 		ok("storage", self.client.storage(key, at).await)
