@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The cross-architecture proof: the fixture corpus (analysis and outputs of every model, hostile ones
-# included) gives identical digests on
+# included, with the fuel and memory each call used, and each run again with half the fuel it needs,
+# which stops it with OutOfFuel) gives identical digests on
 #   1. x86-64 natively (this CPU: AVX2, FMA, AVX-512 where present),
 #   2. x86-64 under qemu-user as a Nehalem CPU (SSE4.2, no AVX, no FMA),
 #   3. aarch64 under qemu-user (NEON),
@@ -68,11 +69,16 @@ for name in x86_64-nehalem aarch64; do
 	fi
 done
 echo
-echo "| model | analysis | outputs | x86_64 native | x86_64 Nehalem (qemu) | aarch64 (qemu) |"
-echo "|---|---|---|---|---|---|"
+echo "| model | analysis | outputs | run fuel | half fuel (out of fuel) | x86_64 native | x86_64 Nehalem (qemu) | aarch64 (qemu) |"
+echo "|---|---|---|---|---|---|---|---|"
 grep -v -e '^cpu' -e '^engine' "$out/x86_64-native" |
 	awk -v skip="$QEMU_X86_SKIP" '{ nehalem = ($1 == skip) ? "codegen.rs" : "="
-		printf "| %s | %s… | %s… | = | %s | = |\n", $1, substr($3, 1, 18), substr($5, 1, 18), nehalem }'
+		outputs = "-"; fuel = "-"; half = "-"
+		for (i = 1; i < NF; i++) {
+			if ($i == "outputs") { outputs = substr($(i + 1), 1, 18) "…"; if ($(i + 2) == "(fuel") fuel = $(i + 3) }
+			if ($i == "half-fuel") half = ($(i + 1) == "-") ? "-" : substr($(i + 1), 1, 18) "…"
+		}
+		printf "| %s | %s… | %s | %s | %s | = | %s | = |\n", $1, substr($3, 1, 18), outputs, fuel, half, nehalem }'
 echo
 grep -e '^engine' -e '^cpu' "$out"/* | sed "s|$out/||"
 echo "identical on all three configurations"

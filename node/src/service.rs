@@ -114,12 +114,17 @@ pub fn new_partial(
 			Vec::new(),
 		)?;
 	let client = Arc::new(client);
-	// Compiled engines persist beside the chain's database: a restart loads them in milliseconds.
-	let inference_cache =
-		Arc::new(InferenceCache::with_disk_cache(config.data_path.join("engine-cache")));
+	// Compiled engines persist in the user's cache directory (beside the chain's database when
+	// there is none), shared by every node of this user: a restart, or another node on the same
+	// machine, loads them in milliseconds. Files are named by the blob's hash and wasmtime's
+	// compatibility hash and written atomically (see `Engine::with_disk_cache`).
+	let engine_dir = verinfer_precompile::cache::default_disk_dir()
+		.unwrap_or_else(|| config.data_path.join("engine-cache"));
+	let inference_cache = Arc::new(InferenceCache::with_disk_cache(engine_dir));
 	client
 		.execution_extensions()
 		.set_extensions_factory(InferenceExtensions(inference_cache.clone()));
+	warm_engine(&client, &inference_cache, &task_manager);
 	if let Some(registry) = config.prometheus_registry() {
 		let metrics = crate::metrics::InferenceMetrics::register(registry, inference_workers)?;
 		inference_cache.set_observer(Arc::new(metrics));
@@ -502,4 +507,35 @@ impl DevTimestamps {
 		let millis = u64::from(slot).saturating_mul(self.slot_duration.as_millis());
 		Ok(sp_timestamp::InherentDataProvider::new(millis.into()))
 	}
+}
+
+/// Compiles (or loads from the disk cache) the chain's engine as the node starts, on a blocking
+/// task: compiling takes seconds, which the first block that calls a model would otherwise spend,
+/// and lose its slot to. A block execution that needs the engine meanwhile waits for this
+/// compilation rather than start another (the cache compiles each engine once).
+fn warm_engine(client: &Arc<FullClient>, cache: &Arc<InferenceCache>, tasks: &TaskManager) {
+	use pallet_inference::runtime_api::InferenceApi;
+	use sc_client_api::StorageProvider;
+	use sp_api::ProvideRuntimeApi;
+	use sp_blockchain::HeaderBackend;
+
+	let (client, cache) = (client.clone(), cache.clone());
+	let warm = async move {
+		let at = client.info().best_hash;
+		let stored = match client.runtime_api().engine(at) {
+			Ok(Some(stored)) => stored,
+			Ok(None) => return,
+			Err(error) => return log::warn!("🧮 Engine warm-up: {error}"),
+		};
+		let mut read = |key: &[u8]| {
+			let key = sc_client_api::StorageKey(key.to_vec());
+			client.storage(at, &key).ok().flatten().map(|data| data.0)
+		};
+		match cache.engine(&stored, &mut read) {
+			Ok(Ok(_)) => log::info!("🧮 Inference engine ready"),
+			Ok(Err(error)) => log::warn!("🧮 The chain's engine blob cannot run: {error}"),
+			Err(error) => log::warn!("🧮 Engine warm-up: {error}"),
+		}
+	};
+	tasks.spawn_handle().spawn_blocking("verinfer-engine-warm-up", None, warm);
 }

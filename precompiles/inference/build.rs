@@ -2,6 +2,13 @@
 //! simd128 and without relaxed SIMD, in release, against the engine's own `Cargo.lock`, into
 //! `<target>/engine-wasm`, then copied to `$OUT_DIR/verinfer_engine.wasm` for `ENGINE_BLOB`.
 //!
+//! **No bulk memory.** The blob must be meterable: wasmtime charges one unit of fuel per Wasm
+//! operator, and `memory.copy`/`memory.fill` move up to gigabytes for that one unit. So the blob
+//! (standard library included, rebuilt with `-Zbuild-std`) is compiled for the MVP feature set
+//! plus simd128, sign extension, saturating float-to-int and mutable globals: every copy is then a
+//! loop of ordinary loads and stores, whose fuel grows with the bytes moved. The host's wasmtime
+//! configuration refuses bulk memory, so a blob built otherwise cannot be activated.
+//!
 //! Like substrate-wasm-builder for the runtime: the nested cargo shares the outer build's jobserver
 //! and its output is cached in the target directory. `SKIP_WASM_BUILD=1` skips it (no blob).
 //!
@@ -58,7 +65,10 @@ fn main() {
 		.map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
 		.expect("rustc --print sysroot");
 	let rustflags = [
-		"-C target-feature=+simd128".to_string(),
+		// See the module documentation: MVP, without bulk memory (and reference types, which
+		// wasmtime only accepts with it), plus the features that add no unmetered work.
+		"-C target-cpu=mvp".to_string(),
+		"-C target-feature=+simd128,+sign-ext,+nontrapping-fptoint,+mutable-globals".to_string(),
 		// getrandom 0.4 (tract-onnx-opl → rand) needs a backend; the engine never draws entropy.
 		"--cfg getrandom_backend=\"unsupported\"".to_string(),
 		// Paths of the build machine must not end up in the blob (panic locations): the registry,
@@ -81,6 +91,11 @@ fn main() {
 		.current_dir(&engine_dir)
 		.env(NESTED, "1")
 		.args(["build", "--release", "--locked", "--lib", "--target", TARGET])
+		// The standard library is rebuilt with the flags above: the prebuilt one uses bulk
+		// memory. `-Zbuild-std` on the pinned stable toolchain, as substrate-wasm-builder does for
+		// the runtime; `compiler-builtins-mem` provides memcpy and memset as Wasm loops.
+		.args(["-Zbuild-std=std,panic_abort", "-Zbuild-std-features=compiler-builtins-mem"])
+		.env("RUSTC_BOOTSTRAP", "1")
 		.arg("--manifest-path")
 		.arg(&manifest)
 		.arg("--target-dir")

@@ -25,6 +25,7 @@ use sp_core::{crypto::Ss58Codec, Bytes, H256};
 use verinfer_precompile::{
 	analysis::{Analysis, TensorSpec},
 	cache::{sha256, InferenceCache},
+	engine::Limits,
 	tensor::Tensor,
 	tensor_io,
 	tool::hex,
@@ -239,7 +240,8 @@ where
 		};
 		let declared = declared.unwrap_or_default();
 		let mut report = json!({ "id": hex(&sha256(&bytes)), "size": bytes.len() });
-		let analysis = match engine.analyse(&bytes, &declared).map_err(|e| error(code::NODE, e))? {
+		let analysed = engine.analyse(&bytes, &declared, Limits::LOAD);
+		let analysis = match analysed.map_err(|e| error(code::NODE, e))?.result {
 			Ok(analysis) => analysis,
 			Err(refused) => {
 				report["verdict"] = json!("refused");

@@ -80,7 +80,7 @@ pub type ModelInfoOf<T> =
 	ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
 /// Models whose load this block has paid for: as many as the node keeps loaded between calls
-/// (`verinfer_precompile::cache::MAX_IDLE_MODELS`), so that a refunded load is never a real one.
+/// (`verinfer_precompile::cache::MAX_LOADED_MODELS`), so that a refunded load is never a real one.
 pub type MaxWarmModels = ConstU32<16>;
 
 #[frame_support::pallet]

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 use verinfer_precompile::{
+	engine::Limits,
 	host::{declared_as, Engine},
 	tool::{hex, outputs_hash, read_tensor},
 	ENGINE_BLOB,
@@ -17,6 +18,9 @@ use verinfer_precompile::{
 fn ms(start: Instant) -> f64 {
 	start.elapsed().as_secs_f64() * 1e3
 }
+
+/// The benchmark measures what a run takes; it does not bound it.
+const UNBOUNDED: Limits = Limits { fuel: u64::MAX, ..Limits::CALL };
 
 fn main() {
 	let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,26 +54,36 @@ fn main() {
 			.map(|p| read_tensor(p.as_str().unwrap().as_ref()).unwrap())
 			.collect();
 		let start = Instant::now();
-		let mut loaded = engine.load(&model, &declared_as(&inputs)).unwrap().unwrap();
+		let load = engine.load(&model, &declared_as(&inputs), Limits::LOAD).unwrap();
 		let load_ms = ms(start);
+		let loaded = load.result.unwrap();
 		let start = Instant::now();
-		let outputs = loaded.run(&inputs).unwrap().unwrap();
+		let first = loaded.run(&inputs, UNBOUNDED).unwrap();
 		let first_ms = ms(start);
+		let outputs = first.result.unwrap();
 		let mut times: Vec<f64> = (0..runs)
 			.map(|_| {
 				let start = Instant::now();
-				loaded.run(&inputs).unwrap().unwrap();
+				loaded.run(&inputs, UNBOUNDED).unwrap().result.unwrap();
 				ms(start)
 			})
 			.collect();
 		times.sort_by(f64::total_cmp);
+		let run_ms = times[times.len() / 2];
 		let cost = &loaded.analysis().cost;
 		println!(
 			"{{\"name\": \"{name}\", \"multiply_adds\": {}, \"load_ms\": {load_ms:.3}, \
-			 \"first_run_ms\": {first_ms:.4}, \"run_ms\": {:.4}, \"runs\": {runs}, \
+			 \"first_run_ms\": {first_ms:.4}, \"run_ms\": {run_ms:.4}, \"runs\": {runs}, \
+			 \"load_fuel\": {}, \"run_fuel\": {}, \"image_bytes\": {}, \"run_memory\": {}, \
+			 \"run_ns_per_fuel\": {:.4}, \"load_ns_per_fuel\": {:.4}, \
 			 \"outputs_sha256\": \"{}\"}}",
 			cost.multiply_adds,
-			times[times.len() / 2],
+			load.usage.fuel,
+			first.usage.fuel,
+			loaded.image_bytes(),
+			first.usage.memory,
+			run_ms * 1e6 / first.usage.fuel as f64,
+			load_ms * 1e6 / load.usage.fuel as f64,
 			hex(&outputs_hash(&outputs))
 		);
 	}

@@ -10,6 +10,7 @@
 use std::time::Instant;
 
 use verinfer_precompile::{
+	engine::Limits,
 	host::Engine,
 	synthetic::{self, Targets},
 	ENGINE_BLOB,
@@ -24,21 +25,21 @@ fn main() {
 		let targets =
 			Targets { multiply_adds, elements_touched: 0, input_bytes: 4, output_bytes: 4 };
 		let model = synthetic::combined(targets, multiply_adds);
-		let load = || engine.load(&model, &[]).unwrap().unwrap();
+		let load = || engine.load(&model, &[], Limits::LOAD).unwrap().result.unwrap();
 		let specs = load().analysis().inputs.clone();
 		let inputs: Vec<_> = (0..*calls).map(|call| synthetic::inputs(&specs, call)).collect();
 
-		let mut one = load();
-		one.run(&inputs[0]).unwrap().unwrap();
+		let one = load();
+		one.run(&inputs[0], Limits::CALL).unwrap().result.unwrap();
 		let start = Instant::now();
 		for input in &inputs {
-			one.run(input).unwrap().unwrap();
+			one.run(input, Limits::CALL).unwrap().result.unwrap();
 		}
 		let one_ms = start.elapsed().as_secs_f64() * 1e3;
 
 		let mut instances: Vec<_> = (0..threads).map(|_| load()).collect();
 		for instance in &mut instances {
-			instance.run(&inputs[0]).unwrap().unwrap();
+			instance.run(&inputs[0], Limits::CALL).unwrap().result.unwrap();
 		}
 		let start = Instant::now();
 		std::thread::scope(|scope| {
@@ -46,7 +47,7 @@ fn main() {
 				let inputs = &inputs;
 				scope.spawn(move || {
 					for input in inputs.iter().skip(index).step_by(threads) {
-						instance.run(input).unwrap().unwrap();
+						instance.run(input, Limits::CALL).unwrap().result.unwrap();
 					}
 				});
 			}

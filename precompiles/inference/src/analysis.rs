@@ -44,6 +44,16 @@ pub const MAX_MULTIPLY_ADDS: u64 = 1 << 34;
 /// model that exceeds it fails in the same way on every validator.
 pub const ENGINE_MEMORY_LIMIT: u64 = 1 << 30;
 
+/// Most fuel analysing or loading one model may use (see [`Limits`](crate::engine::Limits)):
+/// parsing, typing and optimising the graph. 2^36 ≈ 69 G units; measured on an AMD EPYC, loads
+/// run at 0.2–0.6 ns a unit, so this is tens of seconds: a bound on the worst registration, not
+/// its price (registration is to be charged the fuel it measured).
+pub const MAX_LOAD_FUEL: u64 = 1 << 36;
+
+/// Most fuel one call may use: 2^32 ≈ 4.3 G units, a few seconds at the 0.5–0.7 ns a unit
+/// measured for runs. The corpus' models use 60 k (`mlp`) to 3.3 M (`cnn`).
+pub const MAX_CALL_FUEL: u64 = 1 << 32;
+
 /// The ONNX operators the engine runs (domain `ai.onnx`, named without domain), sorted.
 ///
 /// Inside the Wasm engine every arithmetic operation is IEEE-754 exact and every transcendental

@@ -3,18 +3,17 @@
 //!
 //! - **Engines** by the SHA-256 of their blob. Compiling the blob takes seconds; it happens once
 //!   per engine per process.
-//! - **Loaded models** by (engine, model, declared input shapes): an engine instance that parsed
-//!   and optimised the model and now only runs it. An instance is checked out for a call and
-//!   checked back in after, so concurrent calls never share one (each loads its own when none is
-//!   idle); the least recently used idle instances go when there are more than
-//!   [`MAX_IDLE_MODELS`] or they hold more than [`MAX_IDLE_MEMORY`].
+//! - **Loaded models** by (engine, model, declared input shapes): the image of an engine instance
+//!   that parsed and optimised the model (see [`LoadedModel`]). Every run starts a fresh instance
+//!   from the image, so concurrent calls share one loaded model and never each other's state; the
+//!   least recently used go when there are more than [`MAX_LOADED_MODELS`] or they hold more than
+//!   [`MAX_LOADED_MEMORY`].
 //!
-//! **A hit gives the same bytes as a miss.** Both run the same blob on the same model with the
-//! same inputs; the engine is a pure function of them. The one thing a reused instance has that
-//! a fresh one has not is its allocator's history, which could only matter if memory ran out:
-//! so a call that traps in a reused instance is thrown away and made again in a fresh one, whose
-//! outcome is the result. Hits never read the model from state: the content is named by its
-//! SHA-256 ([`StoredBytes::sha256`]), which a miss verifies.
+//! **A hit gives the same bytes as a miss**, and the same fuel: a run starts from the image the
+//! load left, whether the load happened a moment ago or a thousand calls earlier, and the load is
+//! a pure function of the engine, the model and the declared shapes. Hits never read the model
+//! from state: the content is named by its SHA-256 ([`StoredBytes::sha256`]), which a miss
+//! verifies.
 //!
 //! - **Results made ahead** ([`crate::results`]): the node pre-executes a block's calls on worker
 //!   threads ([`InferenceCache::plan`], [`InferenceCache::pre_execute`]); [`InferenceCache::run`]
@@ -36,19 +35,20 @@ use sha2::{Digest, Sha256};
 
 use crate::{
 	analysis::Analysis,
+	engine::Limits,
 	host::{Engine, HostError, LoadedModel},
 	interface::{InferenceError, RunRequest, StoredBytes},
 	results::{Claim, Claimed, Done, ResultKey, Results},
 	tensor::Tensor,
 };
 
-/// Idle loaded models kept at most: 16. A validator serves a working set of models; beyond it,
-/// a miss costs one load (parse and optimise), not a wrong result.
-pub const MAX_IDLE_MODELS: usize = 16;
+/// Loaded models kept at most: 16. A validator serves a working set of models; beyond it, a miss
+/// costs one load (parse and optimise), not a wrong result.
+pub const MAX_LOADED_MODELS: usize = 16;
 
-/// Linear memory idle loaded models may hold together: 4 GiB. Each holds its weights and
+/// Bytes the images of loaded models may hold together: 4 GiB. Each holds its weights and
 /// tract's plan, at most [`ENGINE_MEMORY_LIMIT`](crate::analysis::ENGINE_MEMORY_LIMIT).
-pub const MAX_IDLE_MEMORY: usize = 4 << 30;
+pub const MAX_LOADED_MEMORY: usize = 4 << 30;
 
 /// Reads the storage value at a key.
 pub type ReadStorage<'a> = dyn FnMut(&[u8]) -> Option<Vec<u8>> + 'a;
@@ -63,7 +63,7 @@ struct ModelKey {
 	declared: Vec<u8>,
 }
 
-struct Idle {
+struct Loaded {
 	key: ModelKey,
 	model: LoadedModel,
 	last_used: u64,
@@ -75,8 +75,6 @@ pub struct CacheStats {
 	pub engine_compiles: AtomicU64,
 	pub model_hits: AtomicU64,
 	pub model_misses: AtomicU64,
-	/// Calls that trapped in a reused instance and were made again in a fresh one.
-	pub retried_cold: AtomicU64,
 	/// Calls of [`InferenceCache::run`] served by a result made ahead.
 	pub result_hits: AtomicU64,
 	/// Calls of [`InferenceCache::run`] made on the calling thread.
@@ -119,7 +117,7 @@ pub struct InferenceCache {
 	/// Where compiled engines are kept across restarts, if anywhere.
 	disk: Option<PathBuf>,
 	engines: Mutex<BTreeMap<[u8; 32], Arc<Engine>>>,
-	idle: Mutex<Vec<Idle>>,
+	loaded: Mutex<Vec<Loaded>>,
 	clock: AtomicU64,
 	results: Results,
 	observer: OnceLock<Arc<dyn CacheObserver>>,
@@ -178,19 +176,20 @@ impl InferenceCache {
 		Ok(Ok(engine))
 	}
 
-	/// Analyses the stored model with the stored engine.
+	/// Analyses the stored model with the stored engine, within `limits`.
 	pub fn analyse(
 		&self,
 		engine: &StoredBytes,
 		model: &StoredBytes,
 		declared: &[Option<Vec<u32>>],
+		limits: Limits,
 		read: &mut ReadStorage,
 	) -> Outcome<Analysis> {
 		let (engine, bytes) = match self.engine_and_model(engine, model, read)? {
 			Ok(found) => found,
 			Err(error) => return Ok(Err(error)),
 		};
-		Ok(engine.analyse(&bytes, declared)?.map_err(InferenceError::Engine))
+		Ok(engine.analyse(&bytes, declared, limits)?.result.map_err(InferenceError::Engine))
 	}
 
 	/// Reports to the node's observer, if it set one.
@@ -206,7 +205,7 @@ impl InferenceCache {
 	}
 
 	/// Runs the stored model with the stored engine on `inputs`: the outcome made ahead if there
-	/// is one, else made here, from a loaded instance when one is idle.
+	/// is one, else made here from the loaded model.
 	pub fn run(
 		&self,
 		engine: &StoredBytes,
@@ -282,7 +281,7 @@ impl InferenceCache {
 		self.results.open()
 	}
 
-	/// Makes a call on this thread, from a loaded instance when one is idle.
+	/// Makes a call on this thread, from the loaded model, loading it on a miss.
 	fn make(
 		&self,
 		engine: &StoredBytes,
@@ -291,18 +290,28 @@ impl InferenceCache {
 		inputs: &[Tensor],
 		read: &mut ReadStorage,
 	) -> Outcome<Vec<Tensor>> {
+		let loaded = match self.loaded_model(engine, model, declared, read)? {
+			Ok(loaded) => loaded,
+			Err(error) => return Ok(Err(error)),
+		};
+		Ok(loaded.run(inputs, Limits::CALL)?.result.map_err(InferenceError::Engine))
+	}
+
+	/// The model loaded for `declared` by `engine`: kept, or loaded now (within [`Limits::LOAD`])
+	/// and kept.
+	fn loaded_model(
+		&self,
+		engine: &StoredBytes,
+		model: &StoredBytes,
+		declared: &[Option<Vec<u32>>],
+		read: &mut ReadStorage,
+	) -> Outcome<LoadedModel> {
 		let key =
 			ModelKey { engine: engine.sha256, model: model.sha256, declared: declared.encode() };
-		if let Some(mut loaded) = self.check_out(&key) {
-			let result = loaded.run(inputs)?;
-			if !loaded.is_poisoned() {
-				self.stats.model_hits.fetch_add(1, Ordering::Relaxed);
-				self.observe(|observer| observer.model_cache(true));
-				self.check_in(key, loaded);
-				return Ok(result.map_err(InferenceError::Engine));
-			}
-			// Trapped in a reused instance: the fresh instance's outcome is the result.
-			self.stats.retried_cold.fetch_add(1, Ordering::Relaxed);
+		if let Some(loaded) = self.lookup(&key) {
+			self.stats.model_hits.fetch_add(1, Ordering::Relaxed);
+			self.observe(|observer| observer.model_cache(true));
+			return Ok(Ok(loaded));
 		}
 		self.stats.model_misses.fetch_add(1, Ordering::Relaxed);
 		self.observe(|observer| observer.model_cache(false));
@@ -310,16 +319,12 @@ impl InferenceCache {
 			Ok(found) => found,
 			Err(error) => return Ok(Err(error)),
 		};
-		let mut loaded = match engine.load(&bytes, declared)? {
+		let loaded = match engine.load(&bytes, declared, Limits::LOAD)?.result {
 			Ok(loaded) => loaded,
 			Err(error) => return Ok(Err(InferenceError::Engine(error))),
 		};
-		drop(bytes);
-		let result = loaded.run(inputs)?;
-		if !loaded.is_poisoned() {
-			self.check_in(key, loaded);
-		}
-		Ok(result.map_err(InferenceError::Engine))
+		self.keep(key, loaded.clone());
+		Ok(Ok(loaded))
 	}
 
 	/// The compiled engine and the model's bytes.
@@ -332,33 +337,34 @@ impl InferenceCache {
 		Ok(self.engine(engine, read)?.and_then(|engine| Ok((engine, fetch(model, read)?))))
 	}
 
-	fn check_out(&self, key: &ModelKey) -> Option<LoadedModel> {
-		let mut idle = lock(&self.idle);
-		let index = idle
-			.iter()
-			.enumerate()
-			.filter(|(_, entry)| &entry.key == key)
-			.max_by_key(|(_, entry)| entry.last_used)
-			.map(|(index, _)| index)?;
-		Some(idle.swap_remove(index).model)
+	fn lookup(&self, key: &ModelKey) -> Option<LoadedModel> {
+		let last_used = self.clock.fetch_add(1, Ordering::Relaxed);
+		let mut loaded = lock(&self.loaded);
+		let entry = loaded.iter_mut().find(|entry| &entry.key == key)?;
+		entry.last_used = last_used;
+		Some(entry.model.clone())
 	}
 
-	fn check_in(&self, key: ModelKey, model: LoadedModel) {
+	fn keep(&self, key: ModelKey, model: LoadedModel) {
 		let last_used = self.clock.fetch_add(1, Ordering::Relaxed);
-		let mut idle = lock(&self.idle);
-		idle.push(Idle { key, model, last_used });
+		let mut loaded = lock(&self.loaded);
+		// Two threads may have loaded the same model at once: keep one.
+		loaded.retain(|entry| entry.key != key);
+		loaded.push(Loaded { key, model, last_used });
 		loop {
-			let memory: usize = idle.iter().map(|entry| entry.model.memory_bytes()).sum();
-			if idle.len() <= MAX_IDLE_MODELS && (memory <= MAX_IDLE_MEMORY || idle.len() == 1) {
+			let memory: usize = loaded.iter().map(|entry| entry.model.memory_bytes()).sum();
+			if loaded.len() <= MAX_LOADED_MODELS
+				&& (memory <= MAX_LOADED_MEMORY || loaded.len() == 1)
+			{
 				break;
 			}
-			let oldest = idle
+			let oldest = loaded
 				.iter()
 				.enumerate()
 				.min_by_key(|(_, entry)| entry.last_used)
 				.map(|(index, _)| index)
 				.unwrap_or(0);
-			idle.swap_remove(oldest);
+			loaded.swap_remove(oldest);
 		}
 	}
 }

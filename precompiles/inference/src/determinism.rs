@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::{
 	cache::sha256,
+	engine::{Limits, Usage},
 	host::Engine,
 	tool::{self, hex, ToolError},
 };
@@ -20,15 +21,35 @@ pub struct Digest {
 	pub model: String,
 	/// SHA-256 of the SCALE-encoded analysis result (`Result<Analysis, EngineError>`).
 	pub analysis: [u8; 32],
+	/// What analysing used: fuel and memory, part of consensus as much as the result.
+	pub analysis_usage: Usage,
 	/// SHA-256 of the SCALE-encoded run result (`Result<Vec<Tensor>, EngineError>`), for models
 	/// that have inputs.
 	pub outputs: Option<[u8; 32]>,
+	/// What the run used.
+	pub run_usage: Option<Usage>,
+	/// SHA-256 of the result and usage of the same run given half the fuel it needs (an
+	/// [`EngineError::OutOfFuel`](crate::engine::EngineError::OutOfFuel)), for models that run.
+	pub starved: Option<[u8; 32]>,
 }
 
 impl fmt::Display for Digest {
 	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 		let outputs = self.outputs.map_or_else(|| "-".into(), |h| hex(&h));
-		write!(f, "{:<32} analysis {} outputs {}", self.model, hex(&self.analysis), outputs)
+		let usage = |usage: Option<Usage>| {
+			usage.map_or_else(|| "-".into(), |u| format!("fuel {} memory {}", u.fuel, u.memory))
+		};
+		let starved = self.starved.map_or_else(|| "-".into(), |h| hex(&h));
+		write!(
+			f,
+			"{:<32} analysis {} ({}) outputs {} ({}) half-fuel {}",
+			self.model,
+			hex(&self.analysis),
+			usage(Some(self.analysis_usage)),
+			outputs,
+			usage(self.run_usage),
+			starved
+		)
 	}
 }
 
@@ -62,13 +83,30 @@ pub fn corpus_digests(
 				.filter_map(Value::as_str)
 				.map(|input| tool::read_tensor(&dir.join(input)))
 				.collect::<Result<Vec<_>, _>>()?;
-			let analysis = sha256(&engine.analyse(&model, &[])?.encode());
-			let outputs = if inputs.is_empty() {
-				None
+			let analysed = engine.analyse(&model, &[], Limits::LOAD)?;
+			let analysis = sha256(&analysed.result.encode());
+			let (outputs, run_usage, starved) = if inputs.is_empty() {
+				(None, None, None)
 			} else {
-				Some(sha256(&engine.run(&model, &inputs)?.encode()))
+				let ran = engine.run(&model, &inputs, Limits::CALL)?;
+				// The same call with half the fuel it needs: stopped, at the same operator
+				// everywhere, with the same memory reached.
+				let half = Limits { fuel: ran.usage.fuel / 2, ..Limits::CALL };
+				let starved = match ran.result {
+					Ok(_) => Some(engine.run(&model, &inputs, half)?),
+					Err(_) => None,
+				};
+				let starved = starved.map(|s| sha256(&(s.result, s.usage).encode()));
+				(Some(sha256(&ran.result.encode())), Some(ran.usage), starved)
 			};
-			digests.push(Digest { model: name, analysis, outputs });
+			digests.push(Digest {
+				model: name,
+				analysis,
+				analysis_usage: analysed.usage,
+				outputs,
+				run_usage,
+				starved,
+			});
 		}
 	}
 	Ok(digests)

@@ -4,7 +4,7 @@
 //! be stored on chain. Messages are tract's or Rust's (UTF-8), produced inside the blob.
 
 use alloc::vec::Vec;
-use codec::{Decode, DecodeWithMemTracking, Encode};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
 use crate::{
@@ -44,6 +44,68 @@ pub enum EngineError {
 	Panicked(Vec<u8>),
 	/// The engine trapped for another reason: the wasmtime trap code.
 	Trapped(Vec<u8>),
+	/// The call used all the fuel it was given (see [`Limits::fuel`]) and was stopped: at the
+	/// same Wasm operator on every machine.
+	OutOfFuel { limit: u64 },
+}
+
+/// What one call into the engine may use. Both are deterministic counts, so a call that exceeds
+/// either fails in the same way, at the same point, on every machine.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Limits {
+	/// Fuel: Wasm operators executed (wasmtime's count: one per operator but for a few free
+	/// structural ones), the inputs' decoding and the outputs' encoding included.
+	pub fuel: u64,
+	/// Bytes of linear memory the engine instance may reach, at most
+	/// [`ENGINE_MEMORY_LIMIT`](crate::analysis::ENGINE_MEMORY_LIMIT).
+	pub memory: u64,
+}
+
+impl Limits {
+	/// What analysing or loading a model may use: the protocol's most.
+	pub const LOAD: Limits = Limits {
+		fuel: crate::analysis::MAX_LOAD_FUEL,
+		memory: crate::analysis::ENGINE_MEMORY_LIMIT,
+	};
+	/// What one call may use at most.
+	pub const CALL: Limits = Limits {
+		fuel: crate::analysis::MAX_CALL_FUEL,
+		memory: crate::analysis::ENGINE_MEMORY_LIMIT,
+	};
+}
+
+/// What one call into the engine used: a function of the engine, the model and the call's
+/// arguments alone (every call starts from the same instance state), so the chain may charge it.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Usage {
+	/// Fuel consumed, up to the limit (a call stopped for fuel used all of it).
+	pub fuel: u64,
+	/// Bytes of linear memory the instance held when the call ended: its peak, as Wasm memory
+	/// never shrinks.
+	pub memory: u64,
 }
 
 impl core::fmt::Display for EngineError {
@@ -87,6 +149,9 @@ impl core::fmt::Display for EngineError {
 			},
 			EngineError::Panicked(m) => write!(f, "the engine panicked: {}", text(m)),
 			EngineError::Trapped(m) => write!(f, "engine trapped: {}", text(m)),
+			EngineError::OutOfFuel { limit } => {
+				write!(f, "the engine used all {limit} units of fuel it was given")
+			},
 		}
 	}
 }

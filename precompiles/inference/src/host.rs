@@ -1,12 +1,26 @@
-//! Runs the engine blob in wasmtime, configured so that every machine computes the same bytes.
+//! Runs the engine blob in wasmtime, configured so that every machine computes the same bytes and
+//! does the same, bounded, amount of work.
 //!
 //! - **NaN canonicalisation** on: Wasm float arithmetic is IEEE-exact except for the bit pattern of
 //!   NaN results, which differs between CPUs; canonicalised, it does not.
 //! - **Relaxed SIMD off** (its results may differ by CPU), **threads off**.
-//! - **Bounded memory** ([`ENGINE_MEMORY_LIMIT`]): a grow past it is refused, the engine's
-//!   allocator fails and the engine traps, which becomes [`EngineError::MemoryLimitExceeded`]: the
-//!   same on every machine, because the limit is a constant and the allocation sequence is the
-//!   blob's own.
+//! - **Fuel**: every call runs under a [`Limits::fuel`], counted by wasmtime per Wasm operator,
+//!   the same count on every CPU. Running out stops the call at the same operator everywhere:
+//!   [`EngineError::OutOfFuel`]. **Bulk memory is off** (`memory.copy` and `memory.fill` would
+//!   move gigabytes for one unit of fuel): the blob is built without it and a blob that uses it is
+//!   not a valid engine.
+//! - **Bounded memory**: a call may grow the instance's linear memory up to its
+//!   [`Limits::memory`] (at most [`ENGINE_MEMORY_LIMIT`]); a grow past it is refused, the
+//!   engine's allocator fails and the engine traps, which becomes
+//!   [`EngineError::MemoryLimitExceeded`].
+//! - **Every call starts from the same state.** Analysing or loading starts from a fresh
+//!   instance. A loaded model is kept as an *image*: the instance's linear memory right after
+//!   the load returned. Each run starts from an instance in exactly that state (made from the
+//!   image, or put back into it after a run: see [`LoadedModel`]), so its fuel, its memory and
+//!   its failures are a function of the engine, the model and the inputs alone, never of the
+//!   calls an instance made before (an allocator's history, a lazily built cache, a grown
+//!   memory). The blob may hold one mutable global, the shadow stack pointer, which is back at
+//!   its initial value whenever an export has returned; so the memory is the whole state.
 //!
 //! Failures of the model or its inputs are [`EngineError`]s (deterministic: they may go on chain).
 //! Failures of this host ([`HostError`]: the blob does not compile, lacks an export, the machine
@@ -21,6 +35,7 @@ use std::{
 	hash::{DefaultHasher, Hash, Hasher},
 	path::Path,
 	string::String,
+	sync::{Arc, Mutex, MutexGuard},
 	vec::Vec,
 };
 
@@ -33,7 +48,7 @@ use wasmtime::{
 use crate::{
 	analysis::{Analysis, ENGINE_MEMORY_LIMIT},
 	cache::sha256,
-	engine::EngineError,
+	engine::{EngineError, Limits, Usage},
 	tensor::Tensor,
 };
 
@@ -43,6 +58,13 @@ pub const ENGINE_WASM_STACK: usize = 4 << 20;
 
 /// Stack of the thread that runs engine calls: the Wasm stack plus room for wasmtime and the host.
 pub const ENGINE_THREAD_STACK: usize = ENGINE_WASM_STACK + (4 << 20);
+
+/// Fuel given to fetch a panic's message after a trap: 16 M, far more than copying a message
+/// takes. It is the host's work, not the call's, and the message is the same everywhere.
+const PANIC_MESSAGE_FUEL: u64 = 1 << 24;
+
+/// Size of a Wasm page: linear memory grows in these.
+const WASM_PAGE: u64 = 1 << 16;
 
 /// A failure of the host running the engine, not of the model: never a chain result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,62 +94,64 @@ pub const ENGINE_EXPORTS: [&str; 7] = [
 ];
 
 /// Checks that `blob` can be an engine, with the same verdict on every machine: a Wasm module
-/// the engine's configuration accepts, importing nothing and exporting [`ENGINE_EXPORTS`]. A blob
+/// the engine's configuration accepts (so no bulk memory), importing nothing, exporting
+/// [`ENGINE_EXPORTS`], with at most one mutable global (see the module documentation). A blob
 /// that passes can still fail to compile on a machine short of memory; that is a [`HostError`].
 pub fn validate_blob(blob: &[u8]) -> Result<(), &'static str> {
 	let engine = WasmEngine::new(&deterministic_config())
 		.map_err(|_| "the engine configuration is not supported")?;
-	Module::validate(&engine, blob)
-		.map_err(|_| "not a Wasm module the engine configuration accepts")?;
-	let (imports, exports) = module_interface(blob).ok_or("not a Wasm module")?;
-	if imports > 0 {
-		return Err("the engine blob imports functions; it must be self-contained");
-	}
-	if ENGINE_EXPORTS.iter().any(|name| !exports.iter().any(|export| export == name.as_bytes())) {
-		return Err("the engine blob lacks an export of the engine ABI");
-	}
-	Ok(())
+	Module::validate(&engine, blob).map_err(|_| {
+		"not a Wasm module the engine configuration accepts (bulk memory, threads and relaxed \
+		 SIMD are not)"
+	})?;
+	let interface = ModuleInterface::read(blob).ok_or("not a Wasm module")?;
+	interface.check()
 }
 
-/// The number of imports and the export names of a valid Wasm module, read from its sections.
-fn module_interface(blob: &[u8]) -> Option<(u32, Vec<Vec<u8>>)> {
-	fn leb(bytes: &[u8], at: &mut usize) -> Option<u32> {
-		let mut value = 0u32;
-		for shift in (0..35).step_by(7) {
-			let byte = *bytes.get(*at)?;
-			*at += 1;
-			value |= u32::from(byte & 0x7f).checked_shl(shift)?;
-			if byte & 0x80 == 0 {
-				return Some(value);
+/// What [`validate_blob`] checks beyond validity, read from a module's sections.
+#[derive(Debug, Default)]
+struct ModuleInterface {
+	imports: u32,
+	exports: Vec<String>,
+	mutable_globals: u32,
+}
+
+impl ModuleInterface {
+	fn read(blob: &[u8]) -> Option<ModuleInterface> {
+		use wasmparser::{Parser, Payload};
+		let mut interface = ModuleInterface::default();
+		for payload in Parser::new(0).parse_all(blob) {
+			match payload.ok()? {
+				Payload::ImportSection(imports) => interface.imports += imports.count(),
+				Payload::ExportSection(exports) => {
+					for export in exports {
+						interface.exports.push(export.ok()?.name.to_string());
+					}
+				},
+				Payload::GlobalSection(globals) => {
+					for global in globals {
+						interface.mutable_globals += u32::from(global.ok()?.ty.mutable);
+					}
+				},
+				_ => {},
 			}
 		}
-		None
+		Some(interface)
 	}
-	let (mut imports, mut exports) = (0, Vec::new());
-	// Magic and version.
-	let mut at = 8;
-	while at < blob.len() {
-		let id = blob[at];
-		at += 1;
-		let size = leb(blob, &mut at)? as usize;
-		let section = blob.get(at..at.checked_add(size)?)?;
-		at += size;
-		let mut inner = 0;
-		match id {
-			2 => imports = leb(section, &mut inner)?,
-			7 => {
-				for _ in 0..leb(section, &mut inner)? {
-					let len = leb(section, &mut inner)? as usize;
-					exports.push(section.get(inner..inner.checked_add(len)?)?.to_vec());
-					// The name, then the export's kind byte and index.
-					inner += len + 1;
-					leb(section, &mut inner)?;
-				}
-			},
-			_ => {},
+
+	fn check(&self) -> Result<(), &'static str> {
+		if self.imports > 0 {
+			return Err("the engine blob imports functions; it must be self-contained");
 		}
+		if ENGINE_EXPORTS.iter().any(|name| !self.exports.iter().any(|export| export == name)) {
+			return Err("the engine blob lacks an export of the engine ABI");
+		}
+		if self.mutable_globals > 1 {
+			return Err("the engine blob has mutable globals besides its stack pointer; a loaded \
+			            model's image would not be its whole state");
+		}
+		Ok(())
 	}
-	Some((imports, exports))
 }
 
 /// The wasmtime settings every validator uses for the engine.
@@ -137,6 +161,10 @@ pub fn deterministic_config() -> Config {
 		.strategy(Strategy::Cranelift)
 		.cranelift_opt_level(OptLevel::Speed)
 		.cranelift_nan_canonicalization(true)
+		.consume_fuel(true)
+		// See the module documentation; reference types need bulk memory in wasmtime.
+		.wasm_bulk_memory(false)
+		.wasm_reference_types(false)
 		.wasm_simd(true)
 		.wasm_relaxed_simd(false)
 		// Should relaxed SIMD ever be enabled, this makes it deterministic; it is not enabled.
@@ -161,6 +189,25 @@ fn on_engine_thread<R: Send>(
 	})
 }
 
+/// The outcome of one engine call and what it used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metered<T> {
+	pub result: Result<T, EngineError>,
+	pub usage: Usage,
+}
+
+impl<T> Metered<T> {
+	/// The outcome, without what it used.
+	pub fn into_result(self) -> Result<T, EngineError> {
+		self.result
+	}
+
+	/// The same usage with the outcome mapped.
+	pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Metered<U> {
+		Metered { result: self.result.map(f), usage: self.usage }
+	}
+}
+
 /// The engine blob, compiled once, ready to analyse and run models.
 pub struct Engine {
 	engine: WasmEngine,
@@ -168,9 +215,10 @@ pub struct Engine {
 }
 
 /// What a call into an engine instance may observe about its memory.
-#[derive(Default)]
 struct CallState {
-	/// A grow past [`ENGINE_MEMORY_LIMIT`] was refused.
+	/// The most linear memory the call may reach.
+	memory_limit: u64,
+	/// A grow past `memory_limit` was refused.
 	limit_hit: bool,
 	/// The host could not provide memory within the limit.
 	host_failure: Option<String>,
@@ -183,7 +231,7 @@ impl ResourceLimiter for CallState {
 		desired: usize,
 		_maximum: Option<usize>,
 	) -> wasmtime::Result<bool> {
-		let allowed = desired as u64 <= ENGINE_MEMORY_LIMIT;
+		let allowed = desired as u64 <= self.memory_limit;
 		self.limit_hit |= !allowed;
 		Ok(allowed)
 	}
@@ -215,7 +263,7 @@ impl Engine {
 	pub fn with_config(config: &Config, blob: &[u8]) -> Result<Engine, HostError> {
 		let engine = WasmEngine::new(config).map_err(host_err("configure wasmtime"))?;
 		let module = Module::new(&engine, blob).map_err(host_err("compile the engine blob"))?;
-		Engine::checked(engine, module)
+		Engine::checked(engine, module, blob)
 	}
 
 	/// The compiled machine code, serialised: differs between configurations that generate
@@ -243,7 +291,7 @@ impl Engine {
 			// directory (as trusted as the binary itself), and wasmtime checks that it was
 			// compiled by this version, with these settings, for this CPU.
 			if let Ok(module) = unsafe { Module::deserialize(&engine, &bytes) } {
-				return Engine::checked(engine, module);
+				return Engine::checked(engine, module, blob);
 			}
 		}
 		let module = Module::new(&engine, blob).map_err(host_err("compile the engine blob"))?;
@@ -257,63 +305,69 @@ impl Engine {
 				let _ = std::fs::remove_file(&partial);
 			}
 		}
-		Engine::checked(engine, module)
+		Engine::checked(engine, module, blob)
 	}
 
-	/// The engine, once `module` is known to be a self-contained engine blob.
-	fn checked(engine: WasmEngine, module: Module) -> Result<Engine, HostError> {
-		if let Some(import) = module.imports().next() {
-			return Err(HostError(format!(
-				"the engine blob imports `{}::{}`; it must be self-contained",
-				import.module(),
-				import.name()
-			)));
-		}
-		for export in ENGINE_EXPORTS {
-			if module.get_export(export).is_none() {
-				return Err(HostError(format!("the engine blob does not export `{export}`")));
-			}
-		}
+	/// The engine, once `module` (compiled from `blob`) is known to be an engine blob.
+	fn checked(engine: WasmEngine, module: Module, blob: &[u8]) -> Result<Engine, HostError> {
+		let interface = ModuleInterface::read(blob)
+			.ok_or_else(|| HostError("the engine blob is not a Wasm module".into()))?;
+		interface.check().map_err(|reason| HostError(reason.into()))?;
 		Ok(Engine { engine, module })
 	}
 
 	/// Analyses `model` for the `declared` input shapes (one per input, `None` keeps the model's;
-	/// empty keeps all) in a fresh engine instance.
+	/// empty keeps all) in a fresh engine instance, within `limits`.
 	pub fn analyse(
 		&self,
 		model: &[u8],
 		declared: &[Option<Vec<u32>>],
-	) -> Result<Result<Analysis, EngineError>, HostError> {
+		limits: Limits,
+	) -> Result<Metered<Analysis>, HostError> {
 		on_engine_thread(|| {
-			let mut instance = EngineInstance::new(self)?;
-			instance.call_decoded("verinfer_analyse", &[model, &declared.encode()])
+			let mut instance = EngineInstance::fresh(self, limits)?;
+			let result = instance.call_decoded("verinfer_analyse", &[model, &declared.encode()])?;
+			Ok(instance.metered(result))
 		})
 	}
 
-	/// Loads `model` for the `declared` input shapes into a fresh engine instance that keeps it
-	/// for [`LoadedModel::run`]. A refused model is `Err(EngineError::Refused(_))`.
+	/// Loads `model` for the `declared` input shapes in a fresh engine instance, within `limits`,
+	/// and keeps the instance's memory as the model's image for [`LoadedModel::run`]. A refused
+	/// model is `Err(EngineError::Refused(_))`.
 	pub fn load(
 		&self,
 		model: &[u8],
 		declared: &[Option<Vec<u32>>],
-	) -> Result<Result<LoadedModel, EngineError>, HostError> {
+		limits: Limits,
+	) -> Result<Metered<LoadedModel>, HostError> {
 		on_engine_thread(|| {
-			let mut instance = EngineInstance::new(self)?;
+			let mut instance = EngineInstance::fresh(self, limits)?;
 			let analysis = instance.call_decoded("verinfer_load", &[model, &declared.encode()])?;
-			Ok(analysis.map(|analysis| LoadedModel { instance, analysis }))
+			let loaded = analysis.map(|analysis| LoadedModel {
+				engine: self.engine.clone(),
+				module: self.module.clone(),
+				image: instance.memory.data(&instance.store).into(),
+				analysis,
+				idle: Default::default(),
+			});
+			Ok(instance.metered(loaded))
 		})
 	}
 
-	/// Runs `model` once on `inputs`, with the inputs' shapes as the declared ones: what a client
-	/// tool does with a file. The chain loads with the shapes registered for the model instead.
+	/// Loads `model` (within `Limits::LOAD`) with the inputs' shapes as the declared ones and runs
+	/// it once on `inputs` within `limits`: what a client tool does with a file. The chain loads
+	/// with the shapes registered for the model instead. The usage is the run's, or the load's
+	/// when the model could not be loaded.
 	pub fn run(
 		&self,
 		model: &[u8],
 		inputs: &[Tensor],
-	) -> Result<Result<Vec<Tensor>, EngineError>, HostError> {
-		match self.load(model, &declared_as(inputs))? {
-			Ok(mut loaded) => loaded.run(inputs),
-			Err(error) => Ok(Err(error)),
+		limits: Limits,
+	) -> Result<Metered<Vec<Tensor>>, HostError> {
+		let loaded = self.load(model, &declared_as(inputs), Limits::LOAD)?;
+		match loaded.result {
+			Ok(loaded) => loaded.run(inputs, limits),
+			Err(error) => Ok(Metered { result: Err(error), usage: loaded.usage }),
 		}
 	}
 }
@@ -324,11 +378,31 @@ pub fn declared_as(inputs: &[Tensor]) -> Vec<Option<Vec<u32>>> {
 	inputs.iter().map(|tensor| Some(tensor.shape.clone())).collect()
 }
 
-/// A model loaded into an engine instance of its own, ready to run again and again.
+/// A model loaded by the engine: the memory image of the instance that loaded it, from which
+/// every run starts. Cheap to clone and shared between threads.
+///
+/// Making a fresh instance from the image costs a page fault per page written, about a
+/// millisecond for the smallest models on a virtual machine. So an instance whose run returned
+/// (no trap) without growing its memory is put back into the image's state instead, by copying
+/// back the pages that differ from it, and kept for the next run: byte for byte the state a fresh
+/// instance would have (same memory, same size, the stack pointer back at its start), so what
+/// the next run computes and uses does not change.
+#[derive(Clone)]
 pub struct LoadedModel {
-	instance: EngineInstance,
+	engine: WasmEngine,
+	module: Module,
+	image: Arc<[u8]>,
 	analysis: Analysis,
+	/// Instances in the image's state, ready to run.
+	idle: Arc<Mutex<Vec<EngineInstance>>>,
 }
+
+/// Instances in the image's state a loaded model keeps at most: 4, as many as the workers that
+/// run calls at once on a machine of a few cores. Each holds a copy of the image.
+const MAX_IDLE_INSTANCES: usize = 4;
+
+/// The unit of the comparison that puts an instance back into the image's state: a page.
+const RESTORE_PAGE: usize = 4 << 10;
 
 impl LoadedModel {
 	/// The analysis the engine made while loading.
@@ -336,58 +410,165 @@ impl LoadedModel {
 		&self.analysis
 	}
 
-	/// Bytes of linear memory the instance holds.
+	/// Bytes of the image: what every run starts with.
+	pub fn image_bytes(&self) -> usize {
+		self.image.len()
+	}
+
+	/// Bytes keeping the model holds: the image and the idle instances' memories.
 	pub fn memory_bytes(&self) -> usize {
-		self.instance.memory.data_size(&self.instance.store)
+		self.image.len() * (1 + lock(&self.idle).len())
 	}
 
-	/// Whether a call trapped in this instance. Its Rust state may then be inconsistent (a trap
-	/// does not unwind): it must not be used again.
-	pub fn is_poisoned(&self) -> bool {
-		self.instance.poisoned
-	}
-
-	/// Runs the loaded model on `inputs`, which must match its input specs.
+	/// Runs the loaded model on `inputs`, which must match its input specs, within `limits`, in
+	/// an instance in the image's state.
 	pub fn run(
-		&mut self,
+		&self,
 		inputs: &[Tensor],
-	) -> Result<Result<Vec<Tensor>, EngineError>, HostError> {
+		limits: Limits,
+	) -> Result<Metered<Vec<Tensor>>, HostError> {
+		if (self.image.len() as u64) > limits.memory.min(ENGINE_MEMORY_LIMIT) {
+			// Refused before anything runs, whatever instance would have run it.
+			let error = EngineError::MemoryLimitExceeded { limit: limits.memory };
+			return Ok(Metered { result: Err(error), usage: Usage::default() });
+		}
 		let inputs = inputs.encode();
-		let instance = &mut self.instance;
-		on_engine_thread(move || instance.call_decoded("verinfer_run", &[&inputs]))
+		let idle = lock(&self.idle).pop();
+		on_engine_thread(move || {
+			let mut instance = match idle {
+				Some(instance) => instance,
+				None => EngineInstance::from_image(self)?,
+			};
+			instance.begin(limits)?;
+			let result = instance.call_decoded("verinfer_run", &[&inputs])?;
+			let metered = instance.metered(result);
+			if instance.restore(&self.image) {
+				let mut idle = lock(&self.idle);
+				if idle.len() < MAX_IDLE_INSTANCES {
+					idle.push(instance);
+				}
+			}
+			Ok(metered)
+		})
 	}
 }
 
-/// One instance of the engine blob and its exports.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+	// Every update is a single push or pop: a panic elsewhere leaves the list consistent.
+	mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One instance of the engine blob, used for one call.
 struct EngineInstance {
 	store: Store<CallState>,
 	instance: Instance,
 	memory: Memory,
 	alloc: TypedFunc<u32, u32>,
-	free: TypedFunc<(u32, u32), ()>,
-	poisoned: bool,
+	limits: Limits,
+	/// Set once the call ran out of fuel: the fuel left no longer says what the call used.
+	out_of_fuel: bool,
+	/// Set once a call trapped: the instance's state is no longer one a call may start from.
+	trapped: bool,
 }
 
 impl EngineInstance {
-	fn new(engine: &Engine) -> Result<EngineInstance, HostError> {
-		let mut store = Store::new(&engine.engine, CallState::default());
-		store.limiter(|state| state);
-		let instance = Instance::new(&mut store, &engine.module, &[])
-			.map_err(host_err("instantiate the engine"))?;
+	/// An instance of `module` whose memory is the blob's initial one, its constructors run,
+	/// with `limits` for whatever it does from now on.
+	fn fresh(engine: &Engine, limits: Limits) -> Result<EngineInstance, HostError> {
+		let mut instance = EngineInstance::instantiate(&engine.engine, &engine.module, limits)?;
 		// Kernels register themselves from constructors (tract uses `inventory`); run them once.
-		if let Ok(ctors) = instance.get_typed_func::<(), ()>(&mut store, "__wasm_call_ctors") {
-			ctors.call(&mut store, ()).map_err(host_err("run the engine's constructors"))?;
+		// They are part of the call's work, as the blob decides what they do.
+		if let Ok(ctors) =
+			instance.instance.get_typed_func::<(), ()>(&mut instance.store, "__wasm_call_ctors")
+		{
+			ctors
+				.call(&mut instance.store, ())
+				.map_err(host_err("run the engine's constructors"))?;
 		}
+		Ok(instance)
+	}
+
+	/// An instance whose memory is `loaded`'s image.
+	fn from_image(loaded: &LoadedModel) -> Result<EngineInstance, HostError> {
+		let mut instance =
+			EngineInstance::instantiate(&loaded.engine, &loaded.module, Limits::LOAD)?;
+		let image = &loaded.image[..];
+		let current = instance.memory.data_size(&instance.store) as u64;
+		let pages = (image.len() as u64).saturating_sub(current).div_ceil(WASM_PAGE);
+		if pages > 0 {
+			instance
+				.memory
+				.grow(&mut instance.store, pages)
+				.map_err(host_err("grow a fresh instance to the model's image"))?;
+		}
+		// The image is the whole state the blob keeps (see the module documentation): written
+		// over everything the fresh instance's data segments put there.
+		instance.memory.data_mut(&mut instance.store)[..image.len()].copy_from_slice(image);
+		Ok(instance)
+	}
+
+	/// Prepares the instance for a call within `limits`.
+	fn begin(&mut self, limits: Limits) -> Result<(), HostError> {
+		let memory_limit = limits.memory.min(ENGINE_MEMORY_LIMIT);
+		*self.store.data_mut() = CallState { memory_limit, limit_hit: false, host_failure: None };
+		self.store.set_fuel(limits.fuel).map_err(host_err("set the engine's fuel"))?;
+		self.limits = limits;
+		self.out_of_fuel = false;
+		Ok(())
+	}
+
+	/// Puts the instance back into `image`'s state after a call; false when it cannot be (it
+	/// trapped, or grew its memory) and must be dropped.
+	fn restore(&mut self, image: &[u8]) -> bool {
+		if self.trapped || self.memory.data_size(&self.store) != image.len() {
+			return false;
+		}
+		let memory = self.memory.data_mut(&mut self.store);
+		for (page, original) in memory.chunks_mut(RESTORE_PAGE).zip(image.chunks(RESTORE_PAGE)) {
+			if page != original {
+				page.copy_from_slice(original);
+			}
+		}
+		true
+	}
+
+	fn instantiate(
+		engine: &WasmEngine,
+		module: &Module,
+		limits: Limits,
+	) -> Result<EngineInstance, HostError> {
+		let memory_limit = limits.memory.min(ENGINE_MEMORY_LIMIT);
+		let state = CallState { memory_limit, limit_hit: false, host_failure: None };
+		let mut store = Store::new(engine, state);
+		store.limiter(|state| state);
+		store.set_fuel(limits.fuel).map_err(host_err("set the engine's fuel"))?;
+		let instance =
+			Instance::new(&mut store, module, &[]).map_err(host_err("instantiate the engine"))?;
 		let memory = instance
 			.get_memory(&mut store, "memory")
 			.ok_or_else(|| HostError("the engine blob exports no memory".into()))?;
 		let alloc = instance
 			.get_typed_func(&mut store, "verinfer_alloc")
 			.map_err(host_err("find verinfer_alloc"))?;
-		let free = instance
-			.get_typed_func(&mut store, "verinfer_free")
-			.map_err(host_err("find verinfer_free"))?;
-		Ok(EngineInstance { store, instance, memory, alloc, free, poisoned: false })
+		Ok(EngineInstance {
+			store,
+			instance,
+			memory,
+			alloc,
+			limits,
+			out_of_fuel: false,
+			trapped: false,
+		})
+	}
+
+	/// `result` with what this instance used so far.
+	fn metered<T>(&self, result: Result<T, EngineError>) -> Metered<T> {
+		let left = if self.out_of_fuel { 0 } else { self.store.get_fuel().unwrap_or(0) };
+		let usage = Usage {
+			fuel: self.limits.fuel.saturating_sub(left),
+			memory: self.memory.data_size(&self.store) as u64,
+		};
+		Metered { result, usage }
 	}
 
 	/// Calls export `name` with `args` written into the instance (the export takes ownership of
@@ -397,9 +578,6 @@ impl EngineInstance {
 		name: &str,
 		args: &[&[u8]],
 	) -> Result<Result<T, EngineError>, HostError> {
-		if self.poisoned {
-			return Err(HostError("the engine instance trapped before".into()));
-		}
 		let mut raw = Vec::with_capacity(args.len() * 2);
 		for arg in args {
 			match self.place(arg) {
@@ -422,7 +600,7 @@ impl EngineInstance {
 			Ok(packed) => packed,
 			Err(error) => return self.trapped(error),
 		};
-		let bytes = self.take_result(packed)?;
+		let bytes = self.read_result(packed)?;
 		<Result<T, EngineError>>::decode(&mut &bytes[..])
 			.map_err(|_| HostError(format!("{name} returned an undecodable result")))
 	}
@@ -436,44 +614,63 @@ impl EngineInstance {
 		Ok((ptr, len))
 	}
 
-	/// Copies out and frees the result at `(ptr << 32) | len`.
-	fn take_result(&mut self, packed: u64) -> Result<Vec<u8>, HostError> {
-		let (ptr, len) = ((packed >> 32) as u32, packed as u32);
-		let bytes = self
-			.memory
+	/// Copies out the result at `(ptr << 32) | len`. It is never freed: the instance is not
+	/// used again.
+	fn read_result(&mut self, packed: u64) -> Result<Vec<u8>, HostError> {
+		let (ptr, len) = ((packed >> 32) as usize, packed as u32 as usize);
+		self.memory
 			.data(&self.store)
-			.get(ptr as usize..ptr as usize + len as usize)
+			.get(ptr..ptr + len)
 			.map(<[u8]>::to_vec)
-			.ok_or_else(|| HostError("the engine returned a result outside its memory".into()))?;
-		self.free.call(&mut self.store, (ptr, len)).map_err(host_err("free a result"))?;
-		Ok(bytes)
+			.ok_or_else(|| HostError("the engine returned a result outside its memory".into()))
 	}
 
 	/// Turns a failed call into its deterministic [`EngineError`], or a [`HostError`] when the
-	/// failure is the host's. The instance is poisoned either way.
+	/// failure is the host's.
 	fn trapped<T>(&mut self, error: wasmtime::Error) -> Result<Result<T, EngineError>, HostError> {
-		self.poisoned = true;
+		self.trapped = true;
 		if let Some(failure) = self.store.data_mut().host_failure.take() {
 			return Err(HostError(format!("the host could not provide engine memory: {failure}")));
 		}
 		let Some(trap) = error.downcast_ref::<Trap>() else {
 			return Err(HostError(format!("engine call failed: {error:#}")));
 		};
-		if self.store.data().limit_hit {
-			return Ok(Err(EngineError::MemoryLimitExceeded { limit: ENGINE_MEMORY_LIMIT }));
+		if *trap == Trap::OutOfFuel {
+			self.out_of_fuel = true;
+			return Ok(Err(EngineError::OutOfFuel { limit: self.limits.fuel }));
 		}
-		let panic_message = self
+		// What the call used is recorded before fetching the message, which is the host's work.
+		let used = self.limits.fuel.saturating_sub(self.store.get_fuel().unwrap_or(0));
+		let code = trap_code(trap);
+		if self.store.data().limit_hit {
+			self.keep_used(used);
+			return Ok(Err(EngineError::MemoryLimitExceeded {
+				limit: self.store.data().memory_limit,
+			}));
+		}
+		let panic_message = self.panic_message();
+		self.keep_used(used);
+		Ok(Err(match panic_message {
+			Some(message) => EngineError::Panicked(message),
+			None => EngineError::Trapped(code.as_bytes().to_vec()),
+		}))
+	}
+
+	/// Sets the fuel left so that [`EngineInstance::metered`] reports `used`.
+	fn keep_used(&mut self, used: u64) {
+		let _ = self.store.set_fuel(self.limits.fuel.saturating_sub(used));
+	}
+
+	/// The message of the panic that made the engine trap, if it was one.
+	fn panic_message(&mut self) -> Option<Vec<u8>> {
+		self.store.set_fuel(PANIC_MESSAGE_FUEL).ok()?;
+		let packed = self
 			.instance
 			.get_typed_func::<(), u64>(&mut self.store, "verinfer_panic_message")
 			.and_then(|f| f.call(&mut self.store, ()))
-			.ok()
-			.and_then(|packed| self.take_result(packed).ok())
-			.and_then(|bytes| Vec::<u8>::decode(&mut &bytes[..]).ok())
-			.filter(|message| !message.is_empty());
-		Ok(Err(match panic_message {
-			Some(message) => EngineError::Panicked(message),
-			None => EngineError::Trapped(trap_code(trap).as_bytes().to_vec()),
-		}))
+			.ok()?;
+		let bytes = self.read_result(packed).ok()?;
+		Vec::<u8>::decode(&mut &bytes[..]).ok().filter(|message| !message.is_empty())
 	}
 }
 

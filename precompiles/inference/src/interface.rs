@@ -12,6 +12,12 @@
 //! through the [`InferenceCacheExt`] extension; an execution without it uses the process-wide
 //! cache.
 //!
+//! Every call into the engine is metered (see [`crate::host`]): these versions analyse within
+//! [`Limits::LOAD`](crate::engine::Limits::LOAD) and run within
+//! [`Limits::CALL`](crate::engine::Limits::CALL), the protocol's most, so that no call does
+//! unbounded work; a call that exceeds them fails with `OutOfFuel` or `MemoryLimitExceeded` on
+//! every validator alike.
+//!
 //! Once a runtime uses a version of these functions, nodes keep it forever (old blocks must still
 //! import): a change of interface is a new version, a change of numerics is a new engine blob.
 
@@ -120,7 +126,9 @@ pub trait Inference {
 		model: PassFatPointerAndDecode<StoredBytes>,
 		declared: PassFatPointerAndDecode<Vec<Option<Vec<u32>>>>,
 	) -> AllocateAndReturnByCodec<Result<Analysis, InferenceError>> {
-		with_cache(*self, |cache, read| cache.analyse(&engine, &model, &declared, read))
+		with_cache(*self, |cache, read| {
+			cache.analyse(&engine, &model, &declared, crate::engine::Limits::LOAD, read)
+		})
 	}
 
 	/// Runs the model `model` with the engine `engine`, loaded for the `declared` input shapes,

@@ -526,6 +526,7 @@ mod tests {
 	use super::*;
 	use crate::{
 		analysis::{Analysis, Cost},
+		engine::Limits,
 		host::Engine,
 		tool,
 	};
@@ -540,7 +541,7 @@ mod tests {
 
 	/// The engine's analysis of `model`, which it must accept and run.
 	fn accepted_and_run(model: &[u8]) -> Analysis {
-		let analysis = engine().analyse(model, &[]).unwrap().unwrap();
+		let analysis = engine().analyse(model, &[], Limits::LOAD).unwrap().result.unwrap();
 		assert!(analysis.is_accepted(), "{:?}", analysis.refusals);
 		let report = tool::run(engine(), model, &inputs(&analysis.inputs, 7)).unwrap();
 		assert_eq!(report.check.analysis, analysis);

@@ -12,7 +12,7 @@ use codec::Encode;
 use crate::{
 	analysis::{Analysis, TensorSpec},
 	cache::sha256,
-	engine::EngineError,
+	engine::{EngineError, Limits, Usage},
 	host::{declared_as, Engine, HostError},
 	tensor::Tensor,
 	tensor_io, tensor_proto,
@@ -111,7 +111,8 @@ pub fn check(
 	model: &[u8],
 	declared: &[Option<Vec<u32>>],
 ) -> Result<CheckReport, ToolError> {
-	let analysis = engine.analyse(model, declared)?.map_err(ToolError::Engine)?;
+	let analysis =
+		engine.analyse(model, declared, Limits::LOAD)?.into_result().map_err(ToolError::Engine)?;
 	Ok(CheckReport { model_id: sha256(model), bytes: model.len() as u64, analysis })
 }
 
@@ -122,18 +123,31 @@ pub struct RunReport {
 	pub outputs: Vec<Tensor>,
 	/// [`outputs_hash`] of the outputs.
 	pub outputs_hash: [u8; 32],
+	/// What loading the model used.
+	pub load: Usage,
+	/// What the run used.
+	pub run: Usage,
 }
 
-/// Loads `model` for the inputs' shapes and runs it on them.
+/// Loads `model` for the inputs' shapes and runs it on them, each within the protocol's most
+/// ([`Limits::LOAD`], [`Limits::CALL`]).
 pub fn run(engine: &Engine, model: &[u8], inputs: &[Tensor]) -> Result<RunReport, ToolError> {
-	let mut loaded = engine.load(model, &declared_as(inputs))?.map_err(ToolError::Engine)?;
-	let outputs = loaded.run(inputs)?.map_err(ToolError::Engine)?;
+	let load = engine.load(model, &declared_as(inputs), Limits::LOAD)?;
+	let loaded = load.result.map_err(ToolError::Engine)?;
+	let run = loaded.run(inputs, Limits::CALL)?;
+	let outputs = run.result.map_err(ToolError::Engine)?;
 	let check = CheckReport {
 		model_id: sha256(model),
 		bytes: model.len() as u64,
 		analysis: loaded.analysis().clone(),
 	};
-	Ok(RunReport { check, outputs_hash: outputs_hash(&outputs), outputs })
+	Ok(RunReport {
+		check,
+		outputs_hash: outputs_hash(&outputs),
+		outputs,
+		load: load.usage,
+		run: run.usage,
+	})
 }
 
 /// `0x` and lower-case hex.

@@ -5,7 +5,9 @@ mod common;
 use std::ops::Range;
 
 use common::{corpus, differences, engine, floats};
-use verinfer_precompile::{analysis::MAX_NODES, host::declared_as, tensor_io::to_npy};
+use verinfer_precompile::{
+	analysis::MAX_NODES, engine::Limits, host::declared_as, tensor_io::to_npy,
+};
 
 /// Where the engine knowingly departs from the ONNX reference, element by element, with the value
 /// it gives instead (checked exactly, so a change of behaviour is caught). Each is tract's
@@ -34,7 +36,8 @@ const DEVIATIONS: &[(&str, usize, Range<usize>, f64, &str)] = &[
 fn every_corpus_model_matches_its_onnxruntime_reference_within_tolerance() {
 	let mut failures = Vec::new();
 	for model in corpus() {
-		let outputs = match engine().run(&model.model, &model.inputs).unwrap() {
+		let outputs = match engine().run(&model.model, &model.inputs, Limits::CALL).unwrap().result
+		{
 			Ok(outputs) => outputs,
 			Err(error) => {
 				failures.push(format!("{}: {error}", model.name));
@@ -71,7 +74,7 @@ fn every_corpus_model_matches_its_onnxruntime_reference_within_tolerance() {
 #[test]
 fn every_corpus_model_is_accepted_with_its_operators_and_a_nonzero_cost() {
 	for model in corpus() {
-		let analysis = engine().analyse(&model.model, &[]).unwrap().unwrap();
+		let analysis = engine().analyse(&model.model, &[], Limits::LOAD).unwrap().result.unwrap();
 		assert!(analysis.is_accepted(), "{}: {:?}", model.name, analysis.refusals);
 		let operators: Vec<String> = analysis
 			.operators
@@ -96,23 +99,28 @@ fn every_corpus_model_is_accepted_with_its_operators_and_a_nonzero_cost() {
 fn linear_models_are_priced_by_their_multiply_adds() {
 	let corpus = corpus();
 	let mlp = corpus.iter().find(|m| m.name == "mlp").unwrap();
-	let analysis = engine().analyse(&mlp.model, &[]).unwrap().unwrap();
+	let analysis = engine().analyse(&mlp.model, &[], Limits::LOAD).unwrap().result.unwrap();
 	// [1,4]·[4,8] + [1,8]·[8,3]
 	assert_eq!(analysis.cost.multiply_adds, 4 * 8 + 8 * 3);
 	assert_eq!(analysis.parameters, 4 * 8 + 8 + 8 * 3 + 3);
 	assert_eq!(analysis.cost.parameter_bytes, 4 * (4 * 8 + 8 + 8 * 3 + 3));
 	let cnn = corpus.iter().find(|m| m.name == "cnn").unwrap();
-	let cnn = engine().analyse(&cnn.model, &[]).unwrap().unwrap();
+	let cnn = engine().analyse(&cnn.model, &[], Limits::LOAD).unwrap().result.unwrap();
 	assert!(cnn.cost.multiply_adds > 100_000, "{:?}", cnn.cost);
 }
 
 #[test]
 fn a_loaded_model_gives_the_same_bytes_on_every_run_and_as_a_fresh_load() {
 	for model in corpus() {
-		let fresh = engine().run(&model.model, &model.inputs).unwrap().unwrap();
-		let mut loaded = engine().load(&model.model, &declared_as(&model.inputs)).unwrap().unwrap();
+		let fresh =
+			engine().run(&model.model, &model.inputs, Limits::CALL).unwrap().result.unwrap();
+		let loaded = engine()
+			.load(&model.model, &declared_as(&model.inputs), Limits::LOAD)
+			.unwrap()
+			.result
+			.unwrap();
 		for _ in 0..3 {
-			let again = loaded.run(&model.inputs).unwrap().unwrap();
+			let again = loaded.run(&model.inputs, Limits::CALL).unwrap().result.unwrap();
 			let bytes = |outputs: &[verinfer_precompile::Tensor]| {
 				outputs.iter().map(to_npy).collect::<Vec<_>>()
 			};

@@ -6,15 +6,15 @@ mod common;
 use common::{corpus, engine, npy, read};
 use verinfer_precompile::{
 	analysis::{Refusal, ENGINE_MEMORY_LIMIT, MAX_INTERMEDIATE_BYTES, MAX_NODES},
-	engine::EngineError,
+	engine::{EngineError, Limits},
 	DType, Tensor,
 };
 
 fn refusals(dir: &str, file: &str) -> Vec<Refusal> {
-	let analysis = engine().analyse(&read(dir, file), &[]).unwrap().unwrap();
+	let analysis = engine().analyse(&read(dir, file), &[], Limits::LOAD).unwrap().result.unwrap();
 	assert!(!analysis.is_accepted(), "{file} was accepted");
 	// Loading refuses for the same reasons.
-	match engine().load(&read(dir, file), &[]).unwrap() {
+	match engine().load(&read(dir, file), &[], Limits::LOAD).unwrap().result {
 		Err(EngineError::Refused(reasons)) => assert_eq!(reasons, analysis.refusals),
 		Err(other) => panic!("{file}: load failed differently: {other}"),
 		Ok(_) => panic!("{file}: load accepted a refused model"),
@@ -29,13 +29,13 @@ fn mlp() -> Vec<u8> {
 #[test]
 fn garbage_bytes_are_not_a_model() {
 	let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
-	let error = engine().analyse(&garbage, &[]).unwrap().unwrap_err();
+	let error = engine().analyse(&garbage, &[], Limits::LOAD).unwrap().result.unwrap_err();
 	assert!(matches!(error, EngineError::MalformedModel(_)), "{error}");
 }
 
 #[test]
 fn an_empty_file_is_not_a_model() {
-	let error = engine().analyse(&[], &[]).unwrap().unwrap_err();
+	let error = engine().analyse(&[], &[], Limits::LOAD).unwrap().result.unwrap_err();
 	assert_eq!(error, EngineError::MalformedModel(b"the model has no graph".to_vec()));
 }
 
@@ -43,7 +43,11 @@ fn an_empty_file_is_not_a_model() {
 fn every_truncation_of_a_model_is_refused_cleanly() {
 	let model = mlp();
 	for len in (0..model.len()).step_by(7) {
-		match engine().run(&model[..len], &[npy("models", "mlp.input0.npy")]).unwrap() {
+		match engine()
+			.run(&model[..len], &[npy("models", "mlp.input0.npy")], Limits::CALL)
+			.unwrap()
+			.result
+		{
 			Err(EngineError::MalformedModel(_)) | Err(EngineError::Refused(_)) => {},
 			other => panic!("truncated to {len} bytes: {other:?}"),
 		}
@@ -98,11 +102,11 @@ fn operators_of_other_domains_are_refused_with_their_domain() {
 fn inputs_of_the_wrong_shape_dtype_or_count_are_refused_with_what_was_expected() {
 	let corpus = corpus();
 	let mlp = corpus.iter().find(|m| m.name == "mlp").unwrap();
-	let mut loaded = engine().load(&mlp.model, &[]).unwrap().unwrap();
+	let loaded = engine().load(&mlp.model, &[], Limits::LOAD).unwrap().result.unwrap();
 	let input = &mlp.inputs[0];
 
 	let wrong_shape = Tensor { shape: vec![4, 1], ..input.clone() };
-	match loaded.run(&[wrong_shape]).unwrap() {
+	match loaded.run(&[wrong_shape], Limits::CALL).unwrap().result {
 		Err(EngineError::InputMismatch { index: 0, expected, got_dtype, got_shape }) => {
 			assert_eq!((expected.dtype, expected.shape), (DType::F32, vec![1, 4]));
 			assert_eq!((got_dtype, got_shape), (DType::F32, vec![4, 1]));
@@ -111,25 +115,29 @@ fn inputs_of_the_wrong_shape_dtype_or_count_are_refused_with_what_was_expected()
 	}
 	let wrong_dtype = Tensor { dtype: DType::I32, ..input.clone() };
 	assert!(matches!(
-		loaded.run(&[wrong_dtype]).unwrap(),
+		loaded.run(&[wrong_dtype], Limits::CALL).unwrap().result,
 		Err(EngineError::InputMismatch { got_dtype: DType::I32, .. })
 	));
 	assert_eq!(
-		loaded.run(&[]).unwrap(),
+		loaded.run(&[], Limits::CALL).unwrap().result,
 		Err(EngineError::InputCountMismatch { expected: 1, got: 0 })
 	);
 	let short_data = Tensor { data: vec![0; 15], ..input.clone() };
 	assert!(matches!(
-		loaded.run(&[short_data]).unwrap(),
+		loaded.run(&[short_data], Limits::CALL).unwrap().result,
 		Err(EngineError::InvalidInput { index: 0, .. })
 	));
 	// None of this disturbed the loaded model.
-	assert_eq!(loaded.run(&mlp.inputs).unwrap(), engine().run(&mlp.model, &mlp.inputs).unwrap());
+	assert_eq!(
+		loaded.run(&mlp.inputs, Limits::CALL).unwrap().result,
+		engine().run(&mlp.model, &mlp.inputs, Limits::CALL).unwrap().result
+	);
 }
 
 #[test]
 fn a_declared_shape_that_contradicts_the_model_is_refused() {
-	let analysis = engine().analyse(&mlp(), &[Some(vec![2, 4])]).unwrap().unwrap();
+	let analysis =
+		engine().analyse(&mlp(), &[Some(vec![2, 4])], Limits::LOAD).unwrap().result.unwrap();
 	assert!(
 		matches!(analysis.refusals[..], [Refusal::DeclaredShapeMismatch { input: 0, .. }]),
 		"{:?}",
@@ -139,6 +147,7 @@ fn a_declared_shape_that_contradicts_the_model_is_refused() {
 
 #[test]
 fn a_constant_too_large_for_the_engine_fails_with_the_memory_limit_not_the_host() {
-	let result = engine().analyse(&read("hostile", "constant_bomb.onnx"), &[]).unwrap();
+	let result =
+		engine().analyse(&read("hostile", "constant_bomb.onnx"), &[], Limits::LOAD).unwrap().result;
 	assert_eq!(result, Err(EngineError::MemoryLimitExceeded { limit: ENGINE_MEMORY_LIMIT }));
 }

@@ -13,7 +13,7 @@ use common::{corpus, npy, read};
 use sp_io::TestExternalities;
 use verinfer_precompile::{
 	cache::{sha256, InferenceCache},
-	engine::EngineError,
+	engine::{EngineError, Limits},
 	interface::{inference, InferenceCacheExt, InferenceError, RunRequest, StoredBytes},
 	Tensor, ENGINE_BLOB,
 };
@@ -61,7 +61,11 @@ fn a_model_stored_in_chunks_runs_and_a_cache_hit_returns_the_bytes_of_the_miss()
 	let mut chain = chain_with(InferenceCache::default());
 	for (index, model) in corpus().into_iter().enumerate() {
 		let stored = store(&mut chain.ext, &[b'm', index as u8], &model.model, 4096);
-		let direct = common::engine().run(&model.model, &model.inputs).unwrap().unwrap();
+		let direct = common::engine()
+			.run(&model.model, &model.inputs, Limits::CALL)
+			.unwrap()
+			.result
+			.unwrap();
 		let (engine, inputs) = (chain.engine.clone(), model.inputs.clone());
 		let (miss, hit) = chain.ext.execute_with(|| {
 			let miss = inference::run(engine.clone(), stored.clone(), vec![], inputs.clone());
@@ -160,10 +164,12 @@ fn an_engine_blob_that_can_never_run_is_a_deterministic_error_not_a_host_failure
 	let model = store(&mut chain.ext, b"mlp", &read("models", "mlp.onnx"), 4096);
 	// Not Wasm; an empty module (valid Wasm, no engine ABI); the blob truncated mid-section.
 	let blob = ENGINE_BLOB.unwrap();
+	let invalid = "not a Wasm module the engine configuration accepts (bulk memory, threads and \
+	               relaxed SIMD are not)";
 	let cases: [(&[u8], &str); 3] = [
-		(b"garbage", "not a Wasm module the engine configuration accepts"),
+		(b"garbage", invalid),
 		(b"\0asm\x01\0\0\0", "the engine blob lacks an export of the engine ABI"),
-		(&blob[..blob.len() / 2], "not a Wasm module the engine configuration accepts"),
+		(&blob[..blob.len() / 2], invalid),
 	];
 	for (index, (bytes, reason)) in cases.into_iter().enumerate() {
 		let engine = store(&mut chain.ext, &[b'e', index as u8], bytes, 1 << 20);
