@@ -43,7 +43,7 @@ async fn chain_benchmark() {
 		for repeat in 0..repeats {
 			for (runs, mode_workers) in [(&mut runs_off, 0), (&mut runs_on, workers)] {
 				let base = scratch.path(&format!("import-{repeat}-{mode_workers}"));
-				runs.push(import(&blocks, &base, &made, mode_workers));
+				runs.push(import(&blocks, &base, mode_workers));
 				let _ = std::fs::remove_dir_all(&base);
 			}
 		}

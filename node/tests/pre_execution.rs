@@ -28,8 +28,8 @@ async fn a_chain_imported_with_pre_execution_off_and_on_has_the_same_blocks_resu
 	let produced = produce(&made, &model(20_000_000), CALLS, 2).await;
 	on_chain(&["export-blocks", "--binary", &blocks], &made);
 
-	let imported_off = import(&blocks, &off, &made, 0);
-	let imported_on = import(&blocks, &on, &made, 2);
+	let imported_off = import(&blocks, &off, 0);
+	let imported_on = import(&blocks, &on, 2);
 	for (mode, imported) in [("off", &imported_off), ("on", &imported_on)] {
 		let calls: u64 = imported.iter().map(|block| block.calls).sum();
 		assert_eq!(calls, CALLS, "pre-execution {mode}: every call ran once, in its block");

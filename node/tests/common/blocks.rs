@@ -3,7 +3,7 @@
 //! `import-blocks` into fresh databases with pre-execution off or on, and `export-state`.
 
 use std::{
-	path::{Path, PathBuf},
+	path::PathBuf,
 	time::{Duration, Instant},
 };
 
@@ -245,15 +245,9 @@ pub fn on_chain(args: &[&str], base: &str) -> (String, String) {
 }
 
 /// Imports `blocks` into a fresh database at `base` with `workers` pre-execution workers, as a
-/// node that has run before (its compiled engine on disk, copied from `warm`) would; the blocks
-/// that ran inference.
-pub fn import(blocks: &str, base: &str, warm: &str, workers: usize) -> Vec<Imported> {
-	let engine_cache = |base: &str| Path::new(base).join("chains/verinfer_dev/engine-cache");
-	std::fs::create_dir_all(engine_cache(base)).unwrap();
-	for entry in std::fs::read_dir(engine_cache(warm)).unwrap() {
-		let entry = entry.unwrap();
-		std::fs::copy(entry.path(), engine_cache(base).join(entry.file_name())).unwrap();
-	}
+/// node that has run before would (its compiled engine on disk: nodes share the user's cache
+/// directory, which the node that made the blocks filled); the blocks that ran inference.
+pub fn import(blocks: &str, base: &str, workers: usize) -> Vec<Imported> {
 	let workers = workers.to_string();
 	let (_, log) = on_chain(
 		&[
