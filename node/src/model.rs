@@ -45,6 +45,9 @@ pub struct CheckCmd {
 	/// Declare the shape of an input the model leaves open, as INDEX=D0,D1,… (e.g. 0=1,3,224,224).
 	#[arg(long = "shape", value_name = "INDEX=DIMS")]
 	pub shapes: Vec<DeclaredShape>,
+	/// The headroom the model would be registered with (see `verinfer model register`).
+	#[arg(long, value_name = "PERCENT", default_value_t = pallet_models::DEFAULT_HEADROOM_PERCENT)]
+	pub headroom: u32,
 	/// An engine blob to use instead of the one built into this binary.
 	#[arg(long, value_name = "FILE")]
 	pub engine: Option<PathBuf>,
@@ -158,7 +161,7 @@ fn check(cmd: &CheckCmd) -> Result<(), ToolError> {
 	if !report.analysis.is_accepted() {
 		std::process::exit(2);
 	}
-	match on_chain(&report) {
+	match on_chain(&report, cmd.headroom) {
 		Ok(line) => println!("{line}"),
 		Err(reason) => {
 			println!("on chain    refused: {reason}");
@@ -168,20 +171,46 @@ fn check(cmd: &CheckCmd) -> Result<(), ToolError> {
 	Ok(())
 }
 
-/// What a call of an accepted model weighs on this binary's runtime and how many fit in a block,
-/// or why the chain would refuse the model although the engine accepts it.
-fn on_chain(report: &tool::CheckReport) -> Result<String, String> {
-	type Inference = pallet_inference::Pallet<verinfer_runtime::Runtime>;
+/// What registering an accepted model and calling it weigh on this binary's runtime, and how
+/// many calls fit in a block, or why the chain would refuse the model although the engine accepts
+/// it.
+fn on_chain(report: &tool::CheckReport, headroom: u32) -> Result<String, String> {
+	type Runtime = verinfer_runtime::Runtime;
+	type Inference = pallet_inference::Pallet<Runtime>;
+	let measured = report.measurement.as_ref().ok_or("the model cannot be measured")?;
+	let registration = <Runtime as pallet_models::Config>::RegistrationLimits::get();
+	if measured.usage.fuel > registration.fuel {
+		return Err(format!(
+			"measuring it takes {} units of fuel, above the {} a registration may use",
+			measured.usage.fuel, registration.fuel
+		));
+	}
+	let measurement = &measured.measurement;
+	let cost = pallet_models::ModelCost::new(
+		measurement,
+		headroom,
+		verinfer_precompile::engine::Limits::CALL,
+	);
 	let size = u32::try_from(report.bytes).unwrap_or(u32::MAX);
-	let call = Inference::call_info(&report.analysis, size);
+	let call = Inference::call_info(&measurement.analysis, &cost, size);
 	call.admitted.map_err(|reason| String::from_utf8_lossy(&reason).into_owned())?;
 	let ms = |picoseconds: u64| picoseconds as f64 / 1e9;
-	let run = format!(
-		"call weight {:.2} ms to run, {:.2} ms more for the first call in a block (loading)",
+	Ok(format!(
+		"fuel        {} to load, {} for the costliest probe run, {} at most per call ({headroom} %)\n\
+		 memory      {} bytes of image, {} at most per call\n\
+		 call weight {:.2} ms charged, {:.2} ms after the refund of a call like the probes, \
+		 {:.2} ms more for the first call in a block (loading)\n\
+		 per block   {} calls",
+		measurement.load.fuel,
+		measurement.probe.fuel,
+		cost.call.fuel,
+		cost.image_bytes(),
+		cost.call.memory,
 		ms(call.run.ref_time()),
+		ms(call.used.ref_time()),
 		ms(call.load.ref_time()),
-	);
-	Ok(format!("{run}\nper block   {} calls", call.calls_per_block))
+		call.calls_per_block
+	))
 }
 
 fn run_model(cmd: &RunCmd) -> Result<(), ToolError> {

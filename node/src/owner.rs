@@ -48,6 +48,11 @@ pub struct RegisterCmd {
 	/// Declare the shape of an input the model leaves open, as INDEX=D0,D1,….
 	#[arg(long = "shape", value_name = "INDEX=DIMS")]
 	pub shapes: Vec<DeclaredShape>,
+	/// The fuel and memory growth a call may use, in per cent of what the model used on the
+	/// chain's probe inputs (`verinfer model check` shows both). Raise it for models whose work
+	/// depends on their inputs (trees, loops, conditionals).
+	#[arg(long, value_name = "PERCENT", default_value_t = pallet_models::DEFAULT_HEADROOM_PERCENT)]
+	pub headroom: u32,
 	#[command(flatten)]
 	pub signer: SignerArgs,
 	#[command(flatten)]
@@ -105,6 +110,7 @@ pub async fn register(cmd: &RegisterCmd) -> Result<(), RegisterError> {
 			metadata,
 			fee: cmd.fee.0,
 			declared,
+			headroom_percent: cmd.headroom,
 			bytes: bytes.try_into().map_err(|_| too_long("model"))?,
 		});
 		node.submit(&signer, call, FINAL_TIMEOUT).await?.events
@@ -115,6 +121,7 @@ pub async fn register(cmd: &RegisterCmd) -> Result<(), RegisterError> {
 			metadata,
 			fee: cmd.fee.0,
 			declared,
+			headroom_percent: cmd.headroom,
 		});
 		node.submit(&signer, begin, FINAL_TIMEOUT).await?;
 		let chunks = bytes.len().div_ceil(CHUNK);

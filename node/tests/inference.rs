@@ -88,6 +88,7 @@ async fn a_model_uploaded_in_chunks_runs_in_a_block_and_stores_what_model_run_pr
 		metadata,
 		fee,
 		declared: Default::default(),
+		headroom_percent: pallet_models::DEFAULT_HEADROOM_PERCENT,
 	});
 	assert!(succeeded(&submit(&rpc, Bob, begin).await));
 	for (index, chunk) in bytes.chunks(CHUNK).enumerate() {

@@ -86,16 +86,30 @@ fn model_check_prints_what_a_call_weighs_on_this_runtime_and_how_many_fit_a_bloc
 	type Inference = pallet_inference::Pallet<verinfer_runtime::Runtime>;
 	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
 	let model = std::fs::read(fixture("models/cnn.onnx")).unwrap();
-	let analysis = tool::check(&engine, &model, &[]).unwrap().analysis;
-	let weight = Inference::call_weight(&analysis, model.len() as u32);
+	let measured = tool::check(&engine, &model, &[]).unwrap().measurement.unwrap().measurement;
+	let cost = pallet_models::ModelCost::new(
+		&measured,
+		pallet_models::DEFAULT_HEADROOM_PERCENT,
+		verinfer_precompile::engine::Limits::CALL,
+	);
+	let weight = Inference::call_weight(&measured.analysis, &cost, model.len() as u32);
+	let calls = Inference::calls_per_block(weight, cost.probe, 3 * 32 * 32 * 4);
 	let ms = |picoseconds: u64| picoseconds as f64 / 1e9;
 	let expected = format!(
-		"call weight {:.2} ms to run, {:.2} ms more for the first call in a block (loading)\n\
-		 per block   {} calls",
-		ms(weight.run.ref_time()),
+		"fuel        {} to load, {} for the costliest probe run, {} at most per call (150 %)\n\
+		 memory      {} bytes of image, {} at most per call\n\
+		 call weight {:.2} ms charged, {:.2} ms after the refund of a call like the probes, \
+		 {:.2} ms more for the first call in a block (loading)\n\
+		 per block   {calls} calls",
+		measured.load.fuel,
+		measured.probe.fuel,
+		cost.call.fuel,
+		cost.image_bytes(),
+		cost.call.memory,
+		ms(weight.run().ref_time()),
+		ms(weight.used(cost.probe).ref_time()),
 		ms(weight.load.ref_time()),
-		Inference::calls_per_block(weight, 3 * 32 * 32 * 4)
 	);
 	assert!(stdout.contains(&expected), "{stdout}\nexpected:\n{expected}");
-	assert!(Inference::calls_per_block(weight, 3 * 32 * 32 * 4) > 1);
+	assert!(measured.probe.fuel > 1_000_000 && calls > 1, "{stdout}");
 }

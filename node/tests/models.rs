@@ -63,6 +63,7 @@ async fn a_model_registered_by_a_signed_extrinsic_becomes_active_and_holds_the_d
 		metadata,
 		fee: 5 * MILLI_UNIT,
 		declared: Default::default(),
+		headroom_percent: pallet_models::DEFAULT_HEADROOM_PERCENT,
 		bytes: bytes.clone().try_into().unwrap(),
 	});
 	let before = rpc.account(&Bob.to_account_id(), None).await;

@@ -320,6 +320,7 @@ async fn bad_input_from_many_accounts_and_sustained_load_lose_nothing_and_stop_n
 			metadata: metadata("garbage"),
 			fee: 0,
 			declared: Default::default(),
+			headroom_percent: pallet_models::DEFAULT_HEADROOM_PERCENT,
 			bytes: b"not an ONNX model at all".to_vec().try_into().unwrap(),
 		})
 	};
@@ -328,6 +329,7 @@ async fn bad_input_from_many_accounts_and_sustained_load_lose_nothing_and_stop_n
 			metadata: metadata("random"),
 			fee: 0,
 			declared: Default::default(),
+			headroom_percent: pallet_models::DEFAULT_HEADROOM_PERCENT,
 			bytes: read_fixture("hostile/random_normal.onnx").try_into().unwrap(),
 		})
 	};
@@ -351,6 +353,7 @@ async fn bad_input_from_many_accounts_and_sustained_load_lose_nothing_and_stop_n
 			metadata: metadata("truncated"),
 			fee: 0,
 			declared: Default::default(),
+			headroom_percent: pallet_models::DEFAULT_HEADROOM_PERCENT,
 		});
 		assert_eq!(dispatch_error(&watch(&rpcs[2], Eve, begin).await), None);
 		let chunk = RuntimeCall::Models(pallet_models::Call::upload_chunk {

@@ -222,9 +222,10 @@ impl_runtime_apis! {
 
 		fn call_info(
 			analysis: verinfer_precompile::analysis::Analysis,
+			cost: pallet_models::ModelCost,
 			size: u32,
 		) -> pallet_inference::CallInfo {
-			Inference::call_info(&analysis, size)
+			Inference::call_info(&analysis, &cost, size)
 		}
 
 		fn engine() -> Option<verinfer_precompile::interface::StoredBytes> {

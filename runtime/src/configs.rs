@@ -160,6 +160,21 @@ parameter_types! {
 	pub const ModelUploadLifetime: BlockNumber = HOURS;
 }
 
+parameter_types! {
+	/// What the engine's work weighs. Provisional, from the corpus on an AMD EPYC (2 cores, a
+	/// virtual machine): runs take 0.2–0.9 ns a unit of fuel beyond a call's fixed cost, loads
+	/// 0.2–0.7; a fresh instance costs 1.35 ns a byte of its image (copy and page faults). Both
+	/// rounded up with a margin until the worst-case calibration (hostile operator mixes, an
+	/// optimised node) replaces them.
+	pub const EngineCost: pallet_models::EngineCost =
+		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 1_500 };
+	/// Measuring a model at registration may use 2^29 ≈ 537 M units of fuel and 128 MiB of
+	/// engine memory: with three instances' memory (a load, two probes) about 1.1 s of weight,
+	/// inside one extrinsic's 1.5 s. The corpus' models load in 8–54 M units.
+	pub const ModelRegistrationLimits: verinfer_precompile::engine::Limits =
+		verinfer_precompile::engine::Limits { fuel: 1 << 29, memory: 128 << 20 };
+}
+
 impl pallet_models::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -173,6 +188,8 @@ impl pallet_models::Config for Runtime {
 	type MaxExpiringPerBlock = ConstU32<64>;
 	/// One call of the model must fit one extrinsic's share of a block.
 	type CallAdmission = Inference;
+	type EngineCost = EngineCost;
+	type RegistrationLimits = ModelRegistrationLimits;
 	/// Root (sudo on this chain) replaces the engine: a change of numerics for every model.
 	type EngineOrigin = EnsureRoot<AccountId>;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;

@@ -255,10 +255,33 @@ where
 			report["reasons"] = report["analysis"]["refusals"].clone();
 			return Ok(report);
 		}
+		// Measured as registration measures it, with the default headroom.
+		let measured = engine.measure(&bytes, &declared, Limits::LOAD);
+		let measurement = match measured.map_err(|e| error(code::NODE, e))?.result {
+			Ok(measured) => measured.measurement,
+			Err(failed) => {
+				report["verdict"] = json!("refused");
+				report["reasons"] = json!([failed.to_string()]);
+				return Ok(report);
+			},
+		};
+		let cost = pallet_models::ModelCost::new(
+			&measurement,
+			pallet_models::DEFAULT_HEADROOM_PERCENT,
+			Limits::CALL,
+		);
+		report["fuel"] = json!({
+			"load": measurement.load.fuel,
+			"probe": measurement.probe.fuel,
+			"call": cost.call.fuel,
+		});
 		let size = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-		let call = api.call_info(at, analysis, size).map_err(runtime_error)?;
-		report["callWeight"] =
-			json!({ "run": weight_json(call.run), "load": weight_json(call.load) });
+		let call = api.call_info(at, analysis, cost, size).map_err(runtime_error)?;
+		report["callWeight"] = json!({
+			"run": weight_json(call.run),
+			"load": weight_json(call.load),
+			"used": weight_json(call.used),
+		});
 		report["callsPerBlock"] = json!(call.calls_per_block);
 		match call.admitted {
 			Ok(()) => report["verdict"] = json!("accepted"),

@@ -11,10 +11,14 @@
 //! - **Fee**: the model's per-call fee, set by its owner. [`Config::HostShare`] of it goes to the
 //!   hosts serving the model (stake-weighted, by [`Config::Hosts`]), the rest to the owner; with
 //!   no host serving, all to the owner. The ordinary transaction fee is paid besides.
-//! - **Call weight**: what `infer` is charged before it runs, from the model's stored analysis:
-//!   multiply-adds, elements touched and input/output bytes price the run; the model's size prices
-//!   loading it. A model is loaded once per block on every validator (the node keeps loaded models
-//!   between calls), so a second call of the same model in a block is refunded the load.
+//! - **Call weight**: what `infer` is charged before it runs, from what the engine measured when
+//!   the model was registered ([`ModelCost`]): the most fuel and memory a call may use, priced by
+//!   the benchmarked worst-case time per unit ([`pallet_models::Config::EngineCost`]), plus the
+//!   checks, the input and output bytes, storing the result and paying the fee. After the run,
+//!   the call is refunded what the engine did not use (it reports its fuel and memory, the same
+//!   count on every validator). Loading the model (its measured load, and reading its bytes) is
+//!   charged to the first call of the model in a block; the node keeps loaded models between
+//!   calls, so later calls in the block are refunded it.
 //!
 //! ## Life of a call
 //!
@@ -22,9 +26,9 @@
 //! Active, that the inputs match its specs exactly (count, dtype, shape, well-formed tensors),
 //! that the fee is at most `max_fee` and that the caller can pay it. Any of these failing is an
 //! error charged only the checks' weight. Then the engine runs the model through the
-//! `inference::run` host function; a failure there (the engine's memory limit, a failure inside
-//! tract) is an error too, identical on every validator and charged the full call weight: the
-//! work was done. On success the fee is paid, the result stored and [`Event::InferenceCompleted`]
+//! `inference::run` host function within the model's call limits; a failure there (out of fuel,
+//! the memory limit, a failure inside tract) is an error too, identical on every validator and
+//! charged what the engine used: a call out of fuel used all of its limit. On success the fee is paid, the result stored and [`Event::InferenceCompleted`]
 //! carries the output hash always and the outputs when small.
 //!
 //! A model whose single call cannot be executed within one extrinsic's share of a block, or whose
@@ -54,7 +58,8 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::*;
 use pallet_models::{
-	Analyses, BalanceOf, CallAdmission, HostRewards, ModelId, ModelOf, ModelStatus, Models,
+	Analyses, BalanceOf, CallAdmission, Costs, HostRewards, ModelCost, ModelId, ModelOf,
+	ModelStatus, Models,
 };
 use sp_core::H256;
 use sp_runtime::{
@@ -63,8 +68,8 @@ use sp_runtime::{
 };
 use verinfer_precompile::{
 	analysis::Analysis,
-	engine::EngineError,
-	interface::{inference, InferenceError, RunRequest},
+	engine::{EngineError, Usage},
+	interface::{inference, Charged, InferenceError, RunRequest},
 	tensor::Tensor,
 };
 
@@ -171,8 +176,11 @@ pub mod pallet {
 		FeeAboveMax,
 		/// The caller cannot pay the model's fee.
 		InsufficientBalance,
-		/// The engine needed more memory than it may use.
+		/// The engine needed more memory than the call may use.
 		EngineMemoryExceeded,
+		/// The call used all the fuel it may use (its model's measured cost times the headroom
+		/// its owner registered) and was stopped; it is charged all of it.
+		OutOfFuel,
 		/// The engine failed to run the model (the dry-run API gives its full error).
 		InferenceFailed,
 		/// The outputs are larger than a result may be.
@@ -206,17 +214,22 @@ pub mod pallet {
 			max_fee: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let caller = ensure_signed(origin)?;
-			let (record, analysis) = Self::admitted(&caller, model, &inputs, max_fee)
+			let (record, analysis, cost) = Self::admitted(&caller, model, &inputs, max_fee)
 				.map_err(|error| error.with_weight(Self::checks_weight()))?;
 
-			let weight = Self::call_weight(&analysis, record.size);
+			let weight = Self::call_weight(&analysis, &cost, record.size);
 			let warm = WarmModels::<T>::get().contains(&model);
-			let actual = if warm { weight.run } else { weight.run.saturating_add(weight.load) };
-			let outputs = Self::run(model, &record, inputs).map_err(|error| {
+			let ran = Self::run(model, &record, &cost, inputs);
+			let mut actual = weight.used(ran.usage);
+			if !warm {
+				actual.saturating_accrue(weight.load);
+			}
+			let outputs = ran.result.map_err(|error| {
 				let error = match error {
 					InferenceError::Engine(EngineError::MemoryLimitExceeded { .. }) => {
 						Error::<T>::EngineMemoryExceeded
 					},
+					InferenceError::Engine(EngineError::OutOfFuel { .. }) => Error::<T>::OutOfFuel,
 					_ => Error::<T>::InferenceFailed,
 				};
 				error.with_weight(actual)
@@ -263,19 +276,36 @@ pub mod pallet {
 	}
 }
 
-/// The two parts of a call's weight.
+/// The parts of a call's weight.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct CallWeight {
-	/// Running the loaded model, storing the result, paying the fee.
-	pub run: Weight,
+	/// Everything but the engine: the checks, the input and output bytes, storing the result,
+	/// paying the fee.
+	pub base: Weight,
+	/// The engine running the loaded model, at the most the call may use.
+	pub engine: Weight,
 	/// Loading the model: charged to the first call of the model in a block.
 	pub load: Weight,
+	/// What the engine's work costs, to price what a run used.
+	pub cost: pallet_models::EngineCost,
 }
 
 impl CallWeight {
+	/// Running the loaded model at the most the call may use, and everything around it.
+	pub fn run(&self) -> Weight {
+		self.base.saturating_add(self.engine)
+	}
+
 	/// What `infer` is charged up front.
 	pub fn total(&self) -> Weight {
-		self.run.saturating_add(self.load)
+		self.run().saturating_add(self.load)
+	}
+
+	/// What a call whose run used `usage` weighs, loading aside.
+	pub fn used(&self, usage: Usage) -> Weight {
+		// At most what was charged: the engine never reports more than its limits, but a
+		// refund must never become a surcharge.
+		self.base.saturating_add(self.cost.of(usage).min(self.engine))
 	}
 }
 
@@ -285,39 +315,44 @@ fn units(value: u64, shift: u32) -> u32 {
 }
 
 impl<T: Config> Pallet<T> {
-	/// The weight of one call of a model with this analysis and size (bytes).
-	pub fn call_weight(analysis: &Analysis, size: u32) -> CallWeight {
+	/// The weight of one call of a model with this analysis, cost and size (bytes).
+	pub fn call_weight(analysis: &Analysis, cost: &ModelCost, size: u32) -> CallWeight {
 		let io_bytes = analysis
 			.inputs
 			.iter()
 			.chain(&analysis.outputs)
 			.fold(0u64, |bytes, spec| bytes.saturating_add(spec.byte_len()));
-		let run = <T as Config>::WeightInfo::infer(
-			units(analysis.cost.multiply_adds, 20),
-			units(analysis.cost.elements_touched, 20),
-			units(io_bytes, 10),
-		)
-		.saturating_add(T::Hosts::reward_weight());
-		let load = <T as Config>::WeightInfo::load_model(units(size as u64, 10));
-		CallWeight { run, load }
+		let base = <T as Config>::WeightInfo::infer(0, 0, units(io_bytes, 10))
+			.saturating_add(T::Hosts::reward_weight());
+		let engine_cost = <T as pallet_models::Config>::EngineCost::get();
+		// The run starts from a copy of the image and may grow to its memory limit.
+		let engine = engine_cost.weight(cost.call.fuel, cost.call.memory);
+		let load = <T as Config>::WeightInfo::load_model(units(size as u64, 10))
+			.saturating_add(engine_cost.of(cost.load));
+		CallWeight { base, engine, load, cost: engine_cost }
 	}
 
-	/// How many calls of one model with this weight, each carrying `input_bytes` of inputs, fit
-	/// in one block: each must fit the normal class's weight at its full weight before it runs,
-	/// the first keeps the load and later ones are refunded it, and the extrinsics must fit the
-	/// normal class's share of the block length. Zero when one call does not fit one extrinsic.
-	pub fn calls_per_block(weight: CallWeight, input_bytes: u64) -> u64 {
+	/// How many calls of one model with this weight, each carrying `input_bytes` of inputs and
+	/// using what `probe` used, fit in one block: each must find the normal class's room for
+	/// its full weight before it runs, and leaves only what it used (refunds are given back to
+	/// the block); the first also loads the model. The extrinsics must fit the normal class's
+	/// share of the block length. Zero when one call does not fit one extrinsic.
+	pub fn calls_per_block(weight: CallWeight, probe: Usage, input_bytes: u64) -> u64 {
 		let block = T::BlockWeights::get();
 		let normal = block.get(DispatchClass::Normal);
-		let cold = weight.total().saturating_add(normal.base_extrinsic).ref_time();
-		let warm = weight.run.saturating_add(normal.base_extrinsic).ref_time().max(1);
+		let with_base = |weight: Weight| weight.saturating_add(normal.base_extrinsic).ref_time();
+		let cold = with_base(weight.total());
+		let full = with_base(weight.run());
+		let used = with_base(weight.used(probe)).max(1);
+		let cold_used = with_base(weight.used(probe).saturating_add(weight.load));
 		let max_extrinsic = normal.max_extrinsic.unwrap_or(block.max_block).ref_time();
 		let max_total = normal.max_total.unwrap_or(block.max_block).ref_time();
 		if cold > max_extrinsic || cold > max_total {
 			return 0;
 		}
-		// The first call, then warm calls while the used weight leaves room for a full one.
-		let by_weight = 1 + (max_total - cold).checked_sub(cold).map_or(0, |room| room / warm + 1);
+		// The first call, then warm calls while what the block used leaves room for a full one.
+		let by_weight =
+			1 + (max_total - cold_used).checked_sub(full).map_or(0, |room| room / used + 1);
 		// A signed extrinsic's own bytes besides the tensors: address, signature, extensions,
 		// call index, model id, fee, and the tensors' headers.
 		const OVERHEAD: u64 = 256;
@@ -331,9 +366,12 @@ impl<T: Config> Pallet<T> {
 	pub fn infer_weight(model: ModelId) -> Weight {
 		let call = Models::<T>::get(model)
 			.zip(Analyses::<T>::get(model))
-			.map(|(record, analysis)| Self::call_weight(&analysis, record.size).total());
-		// The model and its analysis were read to find the weight.
-		call.unwrap_or_else(Self::checks_weight).saturating_add(T::DbWeight::get().reads(2))
+			.zip(Costs::<T>::get(model))
+			.map(|((record, analysis), cost)| {
+				Self::call_weight(&analysis, &cost, record.size).total()
+			});
+		// The model, its analysis and its cost were read to find the weight.
+		call.unwrap_or_else(Self::checks_weight).saturating_add(T::DbWeight::get().reads(3))
 	}
 
 	/// Weight of the checks that precede running a model.
@@ -341,8 +379,11 @@ impl<T: Config> Pallet<T> {
 		<T as Config>::WeightInfo::infer(0, 0, 0)
 	}
 
-	/// The model's record and analysis, if it may be called with `inputs`.
-	fn callable(model: ModelId, inputs: &[Tensor]) -> Result<(ModelOf<T>, Analysis), Error<T>> {
+	/// The model's record, analysis and cost, if it may be called with `inputs`.
+	fn callable(
+		model: ModelId,
+		inputs: &[Tensor],
+	) -> Result<(ModelOf<T>, Analysis, ModelCost), Error<T>> {
 		let record = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
 		match record.status {
 			ModelStatus::Active => {},
@@ -350,6 +391,7 @@ impl<T: Config> Pallet<T> {
 			ModelStatus::Deprecated => return Err(Error::<T>::ModelDeprecated),
 		}
 		let analysis = Analyses::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		let cost = Costs::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
 		ensure!(inputs.len() == analysis.inputs.len(), Error::<T>::InputCountMismatch);
 		for (index, (input, spec)) in inputs.iter().zip(&analysis.inputs).enumerate() {
 			// At most `MaxDeclaredInputs` inputs are checked by index in errors; the model's
@@ -359,30 +401,31 @@ impl<T: Config> Pallet<T> {
 			ensure!(input.shape == spec.shape, Error::<T>::InputShapeMismatch { index });
 			ensure!(input.validate().is_ok(), Error::<T>::InvalidInput { index });
 		}
-		Ok((record, analysis))
+		Ok((record, analysis, cost))
 	}
 
-	/// The model's record and analysis, if `caller` may call it with `inputs` for at most
+	/// The model's record, analysis and cost, if `caller` may call it with `inputs` for at most
 	/// `max_fee`: every check `infer` makes before it runs the model, in order.
 	fn admitted(
 		caller: &T::AccountId,
 		model: ModelId,
 		inputs: &[Tensor],
 		max_fee: BalanceOf<T>,
-	) -> Result<(ModelOf<T>, Analysis), Error<T>> {
-		let (record, analysis) = Self::callable(model, inputs)?;
+	) -> Result<(ModelOf<T>, Analysis, ModelCost), Error<T>> {
+		let (record, analysis, cost) = Self::callable(model, inputs)?;
 		ensure!(record.fee <= max_fee, Error::<T>::FeeAboveMax);
 		let spendable =
 			T::Currency::reducible_balance(caller, Preservation::Preserve, Fortitude::Polite);
 		ensure!(spendable >= record.fee, Error::<T>::InsufficientBalance);
 		ensure!(pallet_models::Engine::<T>::exists(), Error::<T>::NoEngine);
-		Ok((record, analysis))
+		Ok((record, analysis, cost))
 	}
 
 	/// The host-function call that running an Active model on checked inputs makes.
 	fn run_request(
 		model: ModelId,
 		record: &ModelOf<T>,
+		cost: &ModelCost,
 		inputs: Vec<Tensor>,
 	) -> Result<RunRequest, InferenceError> {
 		let engine = pallet_models::Pallet::<T>::engine_bytes().ok_or(InferenceError::Engine(
@@ -393,17 +436,27 @@ impl<T: Config> Pallet<T> {
 			model: pallet_models::Pallet::<T>::model_bytes(model, record.chunks),
 			declared: pallet_models::Pallet::<T>::declared_shapes(&record.declared),
 			inputs,
+			limits: cost.call,
 		})
 	}
 
-	/// Runs an Active model on checked inputs.
+	/// Runs an Active model on checked inputs, within its call limits.
 	fn run(
 		model: ModelId,
 		record: &ModelOf<T>,
+		cost: &ModelCost,
 		inputs: Vec<Tensor>,
-	) -> Result<Vec<Tensor>, InferenceError> {
-		let request = Self::run_request(model, record, inputs)?;
-		inference::run(request.engine, request.model, request.declared, request.inputs)
+	) -> Charged<Vec<Tensor>> {
+		match Self::run_request(model, record, cost, inputs) {
+			Ok(request) => inference::run(
+				request.engine,
+				request.model,
+				request.declared,
+				request.inputs,
+				request.limits,
+			),
+			Err(error) => Charged::unrun(error),
+		}
 	}
 
 	/// The host-function call `infer(model, inputs, max_fee)` signed by `caller` would make in
@@ -416,8 +469,8 @@ impl<T: Config> Pallet<T> {
 		inputs: Vec<Tensor>,
 		max_fee: BalanceOf<T>,
 	) -> Option<RunRequest> {
-		let (record, _) = Self::admitted(caller, model, &inputs, max_fee).ok()?;
-		Self::run_request(model, &record, inputs).ok()
+		let (record, _, cost) = Self::admitted(caller, model, &inputs, max_fee).ok()?;
+		Self::run_request(model, &record, &cost, inputs).ok()
 	}
 
 	/// Pays the model's fee from `caller`: the hosts' share to the hosts (if any serve it), the
@@ -467,20 +520,32 @@ impl<T: Config> Pallet<T> {
 		model: ModelId,
 		inputs: Vec<Tensor>,
 	) -> Result<DryRun<BalanceOf<T>>, DryRunError> {
-		let (record, _) =
+		let (record, analysis, cost) =
 			Self::callable(model, &inputs).map_err(|error| DryRunError::Refused(error.into()))?;
-		let outputs = Self::run(model, &record, inputs).map_err(DryRunError::Failed)?;
+		let ran = Self::run(model, &record, &cost, inputs);
+		let outputs = ran.result.map_err(DryRunError::Failed)?;
 		let output_hash = H256::from(sp_io::hashing::sha2_256(&outputs.encode()));
-		Ok(DryRun { outputs, output_hash, weight: Self::infer_weight(model), fee: record.fee })
+		let weight = Self::call_weight(&analysis, &cost, record.size);
+		Ok(DryRun {
+			outputs,
+			output_hash,
+			weight: Self::infer_weight(model),
+			used: weight.used(ran.usage),
+			usage: ran.usage,
+			fee: record.fee,
+		})
 	}
 
 	/// A model as the runtime API describes it.
 	pub fn model_info(id: ModelId) -> Option<ModelInfoOf<T>> {
 		let model = Models::<T>::get(id)?;
 		let analysis = Analyses::<T>::get(id);
-		let call_weight =
-			analysis.as_ref().map(|analysis| Self::call_weight(analysis, model.size).total());
-		Some(ModelInfo { id, model, analysis, call_weight })
+		let cost = Costs::<T>::get(id);
+		let call_weight = analysis
+			.as_ref()
+			.zip(cost.as_ref())
+			.map(|(analysis, cost)| Self::call_weight(analysis, cost, model.size).total());
+		Some(ModelInfo { id, model, analysis, cost, call_weight })
 	}
 
 	/// Every model, ordered by id.
@@ -495,21 +560,23 @@ impl<T: Config> Pallet<T> {
 		Results::<T>::get(request_id)
 	}
 
-	/// What one call of a model with this analysis and size weighs, and whether it is admitted.
-	pub fn call_info(analysis: &Analysis, size: u32) -> CallInfo {
-		let weight = Self::call_weight(analysis, size);
+	/// What one call of a model with this analysis, cost and size weighs, and whether it is
+	/// admitted.
+	pub fn call_info(analysis: &Analysis, cost: &ModelCost, size: u32) -> CallInfo {
+		let weight = Self::call_weight(analysis, cost, size);
 		let input_bytes = analysis.inputs.iter().map(|spec| spec.byte_len()).sum();
 		CallInfo {
-			admitted: <Self as CallAdmission>::admit(analysis, size),
-			run: weight.run,
+			admitted: <Self as CallAdmission>::admit(analysis, cost, size),
+			run: weight.run(),
 			load: weight.load,
-			calls_per_block: Self::calls_per_block(weight, input_bytes),
+			used: weight.used(cost.probe),
+			calls_per_block: Self::calls_per_block(weight, cost.probe, input_bytes),
 		}
 	}
 }
 
 impl<T: Config> CallAdmission for Pallet<T> {
-	fn admit(analysis: &Analysis, size: u32) -> Result<(), Vec<u8>> {
+	fn admit(analysis: &Analysis, cost: &ModelCost, size: u32) -> Result<(), Vec<u8>> {
 		// Upper bound of the SCALE encoding: each tensor's data plus a small header.
 		let outputs = analysis
 			.outputs
@@ -522,14 +589,17 @@ impl<T: Config> CallAdmission for Pallet<T> {
 			)
 			.into_bytes());
 		}
-		let weight = Self::call_weight(analysis, size).total();
+		let weight = Self::call_weight(analysis, cost, size).total();
 		let block = T::BlockWeights::get();
 		let normal = block.get(DispatchClass::Normal);
 		let max = normal.max_extrinsic.unwrap_or(block.max_block);
 		if weight.any_gt(max) {
 			return Err(format!(
-				"one call weighs {} ps (loading included), above the {} ps one extrinsic may use",
+				"one call weighs {} ps (loading included: {} units of fuel and {} bytes of memory \
+				 at most), above the {} ps one extrinsic may use",
 				weight.ref_time(),
+				cost.call.fuel,
+				cost.call.memory,
 				max.ref_time()
 			)
 			.into_bytes());

@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 use codec::Codec;
-use pallet_models::ModelId;
+use pallet_models::{ModelCost, ModelId};
 use sp_runtime::traits::Block as BlockT;
 use verinfer_precompile::{
 	analysis::Analysis,
@@ -29,9 +29,9 @@ sp_api::decl_runtime_apis! {
 		fn dry_run(model: ModelId, inputs: Vec<Tensor>) -> Result<DryRun<Balance>, DryRunError>;
 		/// A stored result, while it is retained.
 		fn result(request_id: RequestId) -> Option<InferenceResult<AccountId, Balance, BlockNumber>>;
-		/// What one call of a model with this analysis and size (bytes) would weigh, and whether
-		/// the chain would admit it: for checking a model before registering it.
-		fn call_info(analysis: Analysis, size: u32) -> CallInfo;
+		/// What one call of a model with this analysis, cost and size (bytes) would weigh, and
+		/// whether the chain would admit it: for checking a model before registering it.
+		fn call_info(analysis: Analysis, cost: ModelCost, size: u32) -> CallInfo;
 		/// The engine blob in state, as the host functions read it.
 		fn engine() -> Option<StoredBytes>;
 		/// The host-function calls these extrinsics would make if applied in this state, in order:

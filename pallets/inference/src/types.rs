@@ -3,11 +3,13 @@
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use frame_support::weights::Weight;
-use pallet_models::{Model, ModelId};
+use pallet_models::{Model, ModelCost, ModelId};
 use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::DispatchError;
-use verinfer_precompile::{analysis::Analysis, interface::InferenceError, tensor::Tensor};
+use verinfer_precompile::{
+	analysis::Analysis, engine::Usage, interface::InferenceError, tensor::Tensor,
+};
 
 /// Numbers inference requests in the order they were executed, from 0.
 pub type RequestId = u64;
@@ -35,6 +37,9 @@ pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 	pub model: Model<AccountId, Balance, BlockNumber>,
 	/// Present once the model is accepted (Active or Deprecated).
 	pub analysis: Option<Analysis>,
+	/// What the engine measured at registration and what a call may use; present with the
+	/// analysis.
+	pub cost: Option<ModelCost>,
 	/// The weight `infer` is charged up front for this model: running it and loading it.
 	pub call_weight: Option<Weight>,
 }
@@ -46,6 +51,10 @@ pub struct DryRun<Balance> {
 	pub output_hash: H256,
 	/// The weight `infer` is charged up front.
 	pub weight: Weight,
+	/// What the engine used on these inputs.
+	pub usage: Usage,
+	/// The weight `infer` would be left charged after its refund (loading aside).
+	pub used: Weight,
 	/// The model's per-call fee, paid besides the transaction fee.
 	pub fee: Balance,
 }
@@ -55,11 +64,13 @@ pub struct DryRun<Balance> {
 pub struct CallInfo {
 	/// `Err(reason)` when the chain would refuse the model although the engine accepts it.
 	pub admitted: Result<(), Vec<u8>>,
-	/// Running the loaded model, storing the result, paying the fee.
+	/// Running the loaded model at the most a call may use, storing the result, paying the fee.
 	pub run: Weight,
 	/// Loading the model, charged to its first call in a block.
 	pub load: Weight,
-	/// Calls of the model that fit in one block.
+	/// What a call that uses what the costliest probe used weighs after its refund.
+	pub used: Weight,
+	/// Calls of the model on inputs like the probes' that fit in one block.
 	pub calls_per_block: u64,
 }
 

@@ -79,8 +79,16 @@ fn id_of(bytes: &[u8]) -> ModelId {
 fn upload<T: Config>(owner: &T::AccountId, bytes: &[u8], declared: DeclaredShapes) -> ModelId {
 	let id = id_of(bytes);
 	let origin = || RawOrigin::Signed(owner.clone()).into();
-	Pallet::<T>::begin_upload(origin(), id, bytes.len() as u32, metadata(), 7u32.into(), declared)
-		.expect("the owner can pay the deposit");
+	Pallet::<T>::begin_upload(
+		origin(),
+		id,
+		bytes.len() as u32,
+		metadata(),
+		7u32.into(),
+		declared,
+		DEFAULT_HEADROOM_PERCENT,
+	)
+	.expect("the owner can pay the deposit");
 	for (index, chunk) in bytes.chunks(T::ChunkSize::get() as usize).enumerate() {
 		let chunk = chunk.to_vec().try_into().expect("chunks() yields at most the chunk size");
 		Pallet::<T>::upload_chunk(origin(), id, index as u32, chunk).expect("the upload is open");
@@ -162,6 +170,7 @@ mod benchmarks {
 			metadata(),
 			7u32.into(),
 			longest_declared(),
+			DEFAULT_HEADROOM_PERCENT,
 		);
 
 		let deposit = Pallet::<T>::deposit_for(MAX_BENCHMARKED_BYTES);
@@ -185,6 +194,7 @@ mod benchmarks {
 			metadata(),
 			7u32.into(),
 			longest_declared(),
+			DEFAULT_HEADROOM_PERCENT,
 		)
 		.expect("the caller can pay the deposit");
 		let chunk: BoundedVec<u8, T::ChunkSize> = bytes.try_into().expect("at most a chunk");
@@ -221,7 +231,14 @@ mod benchmarks {
 		let bytes: BoundedVec<u8, T::ChunkSize> = bytes.try_into().expect("at most a chunk");
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller), metadata(), 7u32.into(), Default::default(), bytes);
+		_(
+			RawOrigin::Signed(caller),
+			metadata(),
+			7u32.into(),
+			Default::default(),
+			DEFAULT_HEADROOM_PERCENT,
+			bytes,
+		);
 
 		assert_eq!(Models::<T>::get(id).map(|model| model.status), Some(ModelStatus::Active));
 	}

@@ -9,8 +9,11 @@
 //!   for one extrinsic; the inference host function reads them from state itself, so a model never
 //!   passes through the runtime's memory.
 //! - **Analysis**: what the chain's engine says about a model (input and output specs, operators,
-//!   parameters, static cost, refusals), computed at registration through the
-//!   `inference::analyse` host function and stored; it prices every call.
+//!   parameters, static cost, refusals), computed at registration and stored.
+//! - **Cost** ([`ModelCost`]): what the engine measured at registration (`inference::measure`):
+//!   the fuel and memory loading the model used, and what running it on deterministic probe
+//!   inputs used; and from it, the most one call may use (the probe's, times the owner's
+//!   headroom). Every call is priced from it, and refunded what it did not use.
 //! - **Deposit**: held from the owner (a fungible hold, [`HoldReason::ModelStorage`]) for as long
 //!   as the bytes are in state: [`Config::DepositBase`] + [`Config::DepositPerByte`] × size.
 //!
@@ -18,9 +21,11 @@
 //!
 //! `begin_upload(id, size, …)` holds the deposit and opens an upload; `upload_chunk` stores each
 //! chunk (any order, each exactly once); `finalize` has the engine check the bytes against the id
-//! and analyse them. Accepted, the model is **Active**. Refused (bytes that do not match the id,
-//! not a model, a disallowed operator, over a limit), the upload is removed, the deposit returned,
-//! and `ModelRefused` names the reason: the owner loses only transaction fees. Small models
+//! and measure them, within [`Config::RegistrationLimits`]. Accepted, the model is **Active**.
+//! Refused (bytes that do not match the id, not a model, a disallowed operator, over a limit),
+//! the upload is removed, the deposit returned, and `ModelRefused` names the reason. Either way
+//! the owner pays for the engine's work: charged the registration limits up front, refunded what
+//! the measurement did not use. Small models
 //! register in one call with `register`. An upload not finalised within
 //! [`Config::UploadLifetime`] blocks is removed and its deposit returned.
 //!
@@ -63,6 +68,7 @@ use sp_core::H256;
 use sp_runtime::traits::{SaturatedConversion, Saturating};
 use verinfer_precompile::{
 	analysis::{Analysis, MAX_MODEL_BYTES},
+	engine::{EngineError, Limits, Usage},
 	interface::{inference, StoredBytes},
 };
 
@@ -113,6 +119,14 @@ pub mod pallet {
 		type MaxExpiringPerBlock: Get<u32>;
 		/// Whether one call of an accepted model fits the chain (the inference pallet's budget).
 		type CallAdmission: CallAdmission;
+		/// What the engine's work weighs: benchmarked worst-case time per unit of fuel and byte
+		/// of memory. Prices registrations here and calls in the inference pallet.
+		#[pallet::constant]
+		type EngineCost: Get<EngineCost>;
+		/// What measuring a model at registration may use: loading it and running its probes.
+		/// Registration is charged for all of it up front and refunded what it did not use.
+		#[pallet::constant]
+		type RegistrationLimits: Get<Limits>;
 		/// Who may replace the engine blob: root or governance.
 		type EngineOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Weights of the calls.
@@ -147,7 +161,13 @@ pub mod pallet {
 	#[pallet::unbounded]
 	pub type Analyses<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, Analysis>;
 
-	/// Uploads that expire at a block.
+	/// What calls of every Active or Deprecated model cost and may use, from the engine's
+	/// measurement at registration.
+	#[pallet::storage]
+	pub type Costs<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, ModelCost>;
+
+	/// Uploads that expire at a block: only those still uploading (finalising or cancelling an
+	/// upload takes its id out).
 	#[pallet::storage]
 	pub type Expiries<T: Config> = StorageMap<
 		_,
@@ -206,10 +226,11 @@ pub mod pallet {
 					metadata,
 					fee,
 					Default::default(),
+					DEFAULT_HEADROOM_PERCENT,
 					&model.bytes,
 				)
 				.expect("a genesis model registers");
-				assert!(accepted, "the engine refused a genesis model");
+				assert!(accepted.accepted, "the engine refused a genesis model");
 			}
 		}
 	}
@@ -221,7 +242,8 @@ pub mod pallet {
 		UploadStarted { id: ModelId, owner: T::AccountId, size: u32, deposit: BalanceOf<T> },
 		/// A chunk arrived.
 		ChunkUploaded { id: ModelId, index: u32 },
-		/// The engine accepted the model: it is Active.
+		/// The engine accepted the model: it is Active. `cost` is what it measured and what a
+		/// call may use.
 		ModelRegistered {
 			id: ModelId,
 			owner: T::AccountId,
@@ -229,9 +251,16 @@ pub mod pallet {
 			version: BoundedVec<u8, MaxVersionLen>,
 			fee: BalanceOf<T>,
 			multiply_adds: u64,
+			cost: ModelCost,
 		},
-		/// The engine refused the model; the upload is gone and the deposit returned.
-		ModelRefused { id: ModelId, owner: T::AccountId, reason: BoundedVec<u8, MaxReasonLen> },
+		/// The engine refused the model; the upload is gone and the deposit returned. `usage` is
+		/// what measuring it used, which the owner paid for.
+		ModelRefused {
+			id: ModelId,
+			owner: T::AccountId,
+			reason: BoundedVec<u8, MaxReasonLen>,
+			usage: Usage,
+		},
 		/// The owner cancelled an upload; the deposit is returned.
 		UploadCancelled { id: ModelId },
 		/// An upload was not finalised in time; it is gone and the deposit returned.
@@ -272,6 +301,8 @@ pub mod pallet {
 		InvalidDescription,
 		/// The model is not being uploaded.
 		NotUploading,
+		/// The headroom is below 100 % or above [`MAX_HEADROOM_PERCENT`].
+		InvalidHeadroom,
 		/// The chunk index is past the model's last chunk.
 		ChunkOutOfRange,
 		/// A chunk must be exactly the chunk size, or the remainder for the last one.
@@ -296,9 +327,11 @@ pub mod pallet {
 		EngineUploadPending,
 		/// No replacement engine is being uploaded.
 		NoEngineUpload,
-		/// The replacement engine could not analyse the probe model, or refused it: it does not
+		/// The replacement engine could not measure the probe model, or refused it: it does not
 		/// become the engine.
 		EngineRejected,
+		/// The replacement engine's chunks do not hash to the SHA-256 it was uploaded as.
+		EngineHashMismatch,
 	}
 
 	#[pallet::hooks]
@@ -323,7 +356,8 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		// Calls 0-8: models; 9-12: the engine.
 		/// Opens an upload of `size` bytes whose SHA-256 is `id`, holding the deposit.
-		/// `declared` gives the shapes of inputs the model leaves open.
+		/// `declared` gives the shapes of inputs the model leaves open; `headroom_percent` what
+		/// a call may use, in per cent of what the probes use (see [`ModelCost`]).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::begin_upload())]
 		pub fn begin_upload(
@@ -333,9 +367,10 @@ pub mod pallet {
 			metadata: ModelMetadata,
 			fee: BalanceOf<T>,
 			declared: DeclaredShapes,
+			headroom_percent: u32,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			Self::open_upload(&owner, id, size, metadata, fee, declared)
+			Self::open_upload(&owner, id, size, metadata, fee, declared, headroom_percent)
 		}
 
 		/// Stores chunk `index` of an upload.
@@ -352,30 +387,41 @@ pub mod pallet {
 			Self::store_chunk(id, model, index, bytes)
 		}
 
-		/// Has the engine check and analyse a complete upload. Accepted, the model is Active;
-		/// refused, the upload is removed, the deposit returned and `ModelRefused` says why.
+		/// Has the engine check and measure a complete upload (see [`Config::RegistrationLimits`]).
+		/// Accepted, the model is Active; refused, the upload is removed, the deposit returned and
+		/// `ModelRefused` says why. Either way the owner pays for the engine's work.
 		#[pallet::call_index(2)]
-		// A refused model's chunks are deleted: the benchmark measures an accepted one.
-		#[pallet::weight(T::WeightInfo::finalize(Pallet::<T>::size_of(*id))
-			.saturating_add(T::WeightInfo::cancel_upload(Pallet::<T>::chunks_of(*id))))]
-		pub fn finalize(origin: OriginFor<T>, id: ModelId) -> DispatchResult {
+		#[pallet::weight(Pallet::<T>::finalize_weight(*id))]
+		pub fn finalize(origin: OriginFor<T>, id: ModelId) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let model = Self::owned(id, &who)?;
-			Self::do_finalize(id, model).map(|_| ())
+			let size = model.size;
+			let chunks = model.chunks;
+			let done = Self::do_finalize(id, model)?;
+			Ok(Some(Self::registration_weight(T::WeightInfo::finalize(size), chunks, done.usage))
+				.into())
 		}
 
 		/// Registers a model of at most one chunk in one call.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::register(bytes.len() as u32))]
+		#[pallet::weight(Pallet::<T>::registration_weight(
+			T::WeightInfo::register(bytes.len() as u32),
+			1,
+			Pallet::<T>::registration_usage_bound(),
+		))]
 		pub fn register(
 			origin: OriginFor<T>,
 			metadata: ModelMetadata,
 			fee: BalanceOf<T>,
 			declared: DeclaredShapes,
+			headroom_percent: u32,
 			bytes: BoundedVec<u8, T::ChunkSize>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let owner = ensure_signed(origin)?;
-			Self::do_register(&owner, metadata, fee, declared, &bytes).map(|_| ())
+			let size = bytes.len() as u32;
+			let done =
+				Self::do_register(&owner, metadata, fee, declared, headroom_percent, &bytes)?;
+			Ok(Some(Self::registration_weight(T::WeightInfo::register(size), 1, done.usage)).into())
 		}
 
 		/// Abandons an upload: its chunks are removed and the deposit returned.
@@ -509,14 +555,21 @@ pub mod pallet {
 			ensure!(upload.received == upload.chunks, Error::<T>::UploadIncomplete);
 			let model = Models::<T>::get(probe).ok_or(Error::<T>::ModelNotFound)?;
 			ensure!(model.status == ModelStatus::Active, Error::<T>::NotActive);
+			// Nodes name compiled engines by this hash and trust it (a node that compiled another
+			// blob under it would run that one): the runtime is what makes it true.
+			ensure!(
+				Self::stored_sha256(upload.sha256, upload.chunks) == upload.sha256,
+				Error::<T>::EngineHashMismatch
+			);
 			let candidate = Self::engine_at(upload.sha256, upload.chunks);
-			let analysis = inference::analyse(
+			let measured = inference::measure(
 				candidate,
 				Self::model_bytes(probe, model.chunks),
 				Self::declared_shapes(&model.declared),
+				T::RegistrationLimits::get(),
 			);
 			ensure!(
-				analysis.is_ok_and(|analysis| analysis.is_accepted()),
+				measured.result.is_ok_and(|measured| measured.analysis.is_accepted()),
 				Error::<T>::EngineRejected
 			);
 			let old = Engine::<T>::get();
@@ -550,6 +603,14 @@ pub mod pallet {
 			Ok(())
 		}
 	}
+}
+
+/// How a complete upload ended.
+pub struct Finalized {
+	/// The engine accepted it and the chain admits its calls: it is Active.
+	pub accepted: bool,
+	/// What measuring it used, paid for whether it was accepted or not.
+	pub usage: Usage,
 }
 
 /// Bytes of chunk `index` of a blob of `size` bytes in chunks of `chunk_size`.
@@ -593,13 +654,59 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The weight of `activate_engine` with `probe`: the analysis (benchmarked with the new engine
-	/// compiled and cached), plus reading and hashing the new blob's chunks, counted as writing
-	/// them. The node's one-time compilation of a new engine is not in any weight.
+	/// compiled and cached) and the probe's measurement within the registration limits, plus
+	/// reading and hashing the new blob's chunks, counted as writing them. The node's one-time
+	/// compilation of a new engine is not in any weight.
 	pub fn activate_engine_weight(probe: ModelId) -> Weight {
 		let chunks = PendingEngine::<T>::get().map_or(0, |upload| upload.chunks);
-		T::WeightInfo::activate_engine(Self::size_of(probe)).saturating_add(
-			T::WeightInfo::upload_engine_chunk(T::ChunkSize::get()).saturating_mul(chunks as u64),
+		T::WeightInfo::activate_engine(Self::size_of(probe))
+			.saturating_add(
+				T::WeightInfo::upload_engine_chunk(T::ChunkSize::get())
+					.saturating_mul(chunks as u64),
+			)
+			.saturating_add(T::EngineCost::get().of(Self::registration_usage_bound()))
+			.saturating_add(T::DbWeight::get().reads(3))
+	}
+
+	/// The SHA-256 of the engine chunks stored under `sha256`, hashed as they are read, one
+	/// chunk in memory at a time.
+	fn stored_sha256(sha256: H256, chunks: u32) -> H256 {
+		use sha2::Digest;
+		let mut hasher = sha2::Sha256::new();
+		for index in 0..chunks {
+			if let Some(chunk) = EngineChunks::<T>::get(sha256, index) {
+				hasher.update(&chunk[..]);
+			}
+		}
+		H256(hasher.finalize().into())
+	}
+
+	/// The most a registration's measurement may use: its limits.
+	pub fn registration_usage_bound() -> Usage {
+		let limits = T::RegistrationLimits::get();
+		// A measurement loads once and probes twice, each in an instance of its own.
+		Usage { fuel: limits.fuel, memory: limits.memory_cap().saturating_mul(3) }
+	}
+
+	/// The weight of a registration step whose own storage work weighs `storage`, for a model of
+	/// `chunks` chunks (deleted if refused), whose measurement used `usage`.
+	pub fn registration_weight(storage: Weight, chunks: u32, usage: Usage) -> Weight {
+		storage
+			.saturating_add(T::WeightInfo::cancel_upload(chunks))
+			.saturating_add(T::EngineCost::get().of(usage))
+	}
+
+	/// What `finalize` of `id` is charged before dispatch: the most its measurement may use.
+	pub fn finalize_weight(id: ModelId) -> Weight {
+		let (size, chunks) =
+			Models::<T>::get(id).map_or((0, 0), |model| (model.size, model.chunks));
+		Self::registration_weight(
+			T::WeightInfo::finalize(size),
+			chunks,
+			Self::registration_usage_bound(),
 		)
+		// The model, read to find the weight.
+		.saturating_add(T::DbWeight::get().reads(1))
 	}
 
 	/// The deposit a model of `size` bytes holds.
@@ -620,8 +727,13 @@ impl<T: Config> Pallet<T> {
 		metadata: ModelMetadata,
 		fee: BalanceOf<T>,
 		declared: DeclaredShapes,
+		headroom_percent: u32,
 	) -> DispatchResult {
 		ensure!(!Models::<T>::contains_key(id), Error::<T>::ModelExists);
+		ensure!(
+			(100..=MAX_HEADROOM_PERCENT).contains(&headroom_percent),
+			Error::<T>::InvalidHeadroom
+		);
 		ensure!(size > 0, Error::<T>::EmptyModel);
 		ensure!(size as u64 <= MAX_MODEL_BYTES, Error::<T>::ModelTooLarge);
 		ensure!(!metadata.name.is_empty(), Error::<T>::InvalidName);
@@ -647,6 +759,7 @@ impl<T: Config> Pallet<T> {
 				size,
 				chunks,
 				declared,
+				headroom_percent,
 				status: ModelStatus::Uploading { received: 0, expires_at },
 				deposit,
 				created_at: now,
@@ -678,39 +791,48 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Analyses a complete upload; `Ok(true)` when accepted.
-	fn do_finalize(id: ModelId, mut model: ModelOf<T>) -> Result<bool, DispatchError> {
+	/// Measures a complete upload and makes it Active if the engine accepts it and the chain can
+	/// serve its calls; else removes it. Errors only when it is not a complete upload.
+	fn do_finalize(id: ModelId, mut model: ModelOf<T>) -> Result<Finalized, DispatchError> {
 		let ModelStatus::Uploading { received, .. } = model.status else {
 			return Err(Error::<T>::NotUploading.into());
 		};
 		ensure!(received == model.chunks, Error::<T>::UploadIncomplete);
 		let engine = Self::engine_bytes().ok_or(Error::<T>::NoEngine)?;
-		let analysis = inference::analyse(
+		let measured = inference::measure(
 			engine,
 			Self::model_bytes(id, model.chunks),
 			Self::declared_shapes(&model.declared),
+			T::RegistrationLimits::get(),
 		);
-		let reason = match analysis {
-			Ok(analysis) if !analysis.is_accepted() => {
-				verinfer_precompile::engine::EngineError::Refused(analysis.refusals).to_string()
+		let usage = measured.usage;
+		let reason = match measured.result {
+			Ok(measurement) if !measurement.analysis.is_accepted() => {
+				EngineError::Refused(measurement.analysis.refusals).to_string()
 			},
-			Ok(analysis) => match T::CallAdmission::admit(&analysis, model.size) {
-				Err(reason) => alloc::string::String::from_utf8_lossy(&reason).into_owned(),
-				Ok(()) => {
-					let multiply_adds = analysis.cost.multiply_adds;
-					Analyses::<T>::insert(id, analysis);
-					model.status = ModelStatus::Active;
-					Self::deposit_event(Event::ModelRegistered {
-						id,
-						owner: model.owner.clone(),
-						name: model.metadata.name.clone(),
-						version: model.metadata.version.clone(),
-						fee: model.fee,
-						multiply_adds,
-					});
-					Models::<T>::insert(id, model);
-					return Ok(true);
-				},
+			Ok(measurement) => {
+				let cost = ModelCost::new(&measurement, model.headroom_percent, Limits::CALL);
+				match T::CallAdmission::admit(&measurement.analysis, &cost, model.size) {
+					Err(reason) => alloc::string::String::from_utf8_lossy(&reason).into_owned(),
+					Ok(()) => {
+						Self::forget_expiry(id, &model.status);
+						let multiply_adds = measurement.analysis.cost.multiply_adds;
+						Analyses::<T>::insert(id, measurement.analysis);
+						Costs::<T>::insert(id, cost.clone());
+						model.status = ModelStatus::Active;
+						Self::deposit_event(Event::ModelRegistered {
+							id,
+							owner: model.owner.clone(),
+							name: model.metadata.name.clone(),
+							version: model.metadata.version.clone(),
+							fee: model.fee,
+							multiply_adds,
+							cost,
+						});
+						Models::<T>::insert(id, model);
+						return Ok(Finalized { accepted: true, usage });
+					},
+				}
 			},
 			Err(error) => error.to_string(),
 		};
@@ -721,21 +843,23 @@ impl<T: Config> Pallet<T> {
 			id,
 			owner: model.owner,
 			reason: BoundedVec::truncate_from(reason),
+			usage,
 		});
-		Ok(false)
+		Ok(Finalized { accepted: false, usage })
 	}
 
-	/// Registers `bytes` (at most one chunk) at once; `Ok(true)` when accepted.
+	/// Registers `bytes` (at most one chunk) at once.
 	fn do_register(
 		owner: &T::AccountId,
 		metadata: ModelMetadata,
 		fee: BalanceOf<T>,
 		declared: DeclaredShapes,
+		headroom_percent: u32,
 		bytes: &[u8],
-	) -> Result<bool, DispatchError> {
+	) -> Result<Finalized, DispatchError> {
 		let id = ModelId::from(sp_io::hashing::sha2_256(bytes));
 		let size = u32::try_from(bytes.len()).map_err(|_| Error::<T>::ModelTooLarge)?;
-		Self::open_upload(owner, id, size, metadata, fee, declared)?;
+		Self::open_upload(owner, id, size, metadata, fee, declared, headroom_percent)?;
 		for (index, chunk) in bytes.chunks(T::ChunkSize::get() as usize).enumerate() {
 			let model = Models::<T>::get(id).ok_or(Error::<T>::ModelNotFound)?;
 			let chunk =
@@ -746,10 +870,12 @@ impl<T: Config> Pallet<T> {
 		Self::do_finalize(id, model)
 	}
 
-	/// Removes a model's bytes, analysis and record, and releases its deposit.
+	/// Removes a model's bytes, analysis, cost and record, and releases its deposit.
 	fn delete(id: ModelId, model: &ModelOf<T>) {
+		Self::forget_expiry(id, &model.status);
 		let _ = Chunks::<T>::clear_prefix(id, model.chunks, None);
 		Analyses::<T>::remove(id);
+		Costs::<T>::remove(id);
 		Models::<T>::remove(id);
 		// The whole deposit was held for this model: releasing it exactly cannot fall short.
 		let _ = T::Currency::release(
@@ -758,6 +884,21 @@ impl<T: Config> Pallet<T> {
 			model.deposit,
 			Precision::BestEffort,
 		);
+	}
+
+	/// Takes an upload that is no longer uploading out of the block it would have expired at,
+	/// so that its place is free for another.
+	fn forget_expiry(id: ModelId, status: &ModelStatus<BlockNumberFor<T>>) {
+		if let ModelStatus::Uploading { expires_at, .. } = status {
+			Expiries::<T>::mutate_exists(expires_at, |ids| {
+				if let Some(list) = ids {
+					list.retain(|other| *other != id);
+				}
+				if ids.as_ref().is_some_and(|list| list.is_empty()) {
+					*ids = None;
+				}
+			});
+		}
 	}
 
 	/// Stores the engine blob in chunks (genesis).

@@ -7,7 +7,7 @@ use frame_support::weights::Weight;
 use sp_runtime::{traits::Zero, DispatchError};
 use verinfer_precompile::analysis::Analysis;
 
-use crate::ModelId;
+use crate::{ModelCost, ModelId};
 
 /// Which models exist and may be called.
 pub trait ModelRegistry {
@@ -43,15 +43,15 @@ impl<AccountId, Balance: Zero> HostRewards<AccountId, Balance> for () {
 
 /// Decides, at `finalize`, whether the chain can serve calls of a model the engine accepted.
 pub trait CallAdmission {
-	/// `Err(reason)` when one call of the model described by `analysis` (`size` bytes) cannot
-	/// be executed within what one extrinsic may use; the model is then refused like any model
-	/// the engine refuses.
-	fn admit(analysis: &Analysis, size: u32) -> Result<(), Vec<u8>>;
+	/// `Err(reason)` when one call of the model described by `analysis` and `cost` (`size`
+	/// bytes) cannot be executed within what one extrinsic may use, or stores more than a result
+	/// may hold; the model is then refused like any model the engine refuses.
+	fn admit(analysis: &Analysis, cost: &ModelCost, size: u32) -> Result<(), Vec<u8>>;
 }
 
 /// Admits every model the engine accepts.
 impl CallAdmission for () {
-	fn admit(_: &Analysis, _: u32) -> Result<(), Vec<u8>> {
+	fn admit(_: &Analysis, _: &ModelCost, _: u32) -> Result<(), Vec<u8>> {
 		Ok(())
 	}
 }

@@ -1,9 +1,10 @@
 //! The registry's data types.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{pallet_prelude::ConstU32, BoundedVec};
+use frame_support::{pallet_prelude::ConstU32, weights::Weight, BoundedVec};
 use scale_info::TypeInfo;
 use sp_core::H256;
+use verinfer_precompile::engine::{Limits, Measurement, Usage};
 
 /// A model's id: the SHA-256 of its exact ONNX bytes.
 pub type ModelId = H256;
@@ -23,6 +24,83 @@ pub type MaxDeclaredRank = ConstU32<{ verinfer_precompile::analysis::MAX_RANK }>
 pub type DeclaredShape = Option<BoundedVec<u32, MaxDeclaredRank>>;
 /// The shapes declared for a model's inputs, in order; empty keeps all of the model's own.
 pub type DeclaredShapes = BoundedVec<DeclaredShape, MaxDeclaredInputs>;
+
+/// The headroom a registration gets unless its owner asks for more: a call may use 150 % of the
+/// fuel and of the memory growth its costliest probe used. Enough for the models whose work does
+/// not depend on their inputs' values (most neural networks: the probes differ by a few per cent);
+/// owners of trees, loops and conditionals should measure their worst input and raise it.
+pub const DEFAULT_HEADROOM_PERCENT: u32 = 150;
+
+/// The largest headroom: 100,000 % (a thousand times the probe), far beyond any model whose
+/// probe is representative; the chain's per-call fuel cap bounds it anyway.
+pub const MAX_HEADROOM_PERCENT: u32 = 100_000;
+
+/// What the engine's work costs: the benchmarked, worst-case time per unit of each count the
+/// engine reports ([`Usage`](verinfer_precompile::engine::Usage)).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct EngineCost {
+	/// Picoseconds per unit of fuel, for the slowest operator mix measured.
+	pub ps_per_fuel: u64,
+	/// Picoseconds per byte of engine memory a call starts with or grows to: the copy of a
+	/// model's image and the page faults of fresh memory.
+	pub ps_per_memory_byte: u64,
+}
+
+impl EngineCost {
+	/// The weight of `fuel` units and `memory` bytes.
+	pub fn weight(&self, fuel: u64, memory: u64) -> Weight {
+		Weight::from_parts(
+			fuel.saturating_mul(self.ps_per_fuel)
+				.saturating_add(memory.saturating_mul(self.ps_per_memory_byte)),
+			0,
+		)
+	}
+
+	/// The weight of what an engine call used.
+	pub fn of(&self, usage: Usage) -> Weight {
+		self.weight(usage.fuel, usage.memory)
+	}
+}
+
+/// What calls of a model cost and may use, from the engine's measurement at registration.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct ModelCost {
+	/// What loading the model used: paid by a call that loads it. Its memory is the image
+	/// every call starts from.
+	pub load: Usage,
+	/// What the costliest probe run used.
+	pub probe: Usage,
+	/// The most one call may use: the probe's fuel and memory growth times the headroom,
+	/// within the chain's caps.
+	pub call: Limits,
+}
+
+impl ModelCost {
+	/// The cost of a model measured as `measurement`, with calls allowed `headroom_percent` of
+	/// the probe's fuel and memory growth, within `cap`.
+	pub fn new(measurement: &Measurement, headroom_percent: u32, cap: Limits) -> ModelCost {
+		let scale = |value: u64| {
+			(value as u128 * headroom_percent as u128).div_ceil(100).min(u64::MAX as u128) as u64
+		};
+		let image = measurement.load.memory;
+		let growth = measurement.probe.memory.saturating_sub(image);
+		ModelCost {
+			load: measurement.load,
+			probe: measurement.probe,
+			call: Limits {
+				fuel: scale(measurement.probe.fuel).min(cap.fuel),
+				memory: image.saturating_add(scale(growth)).min(cap.memory_cap()),
+			},
+		}
+	}
+
+	/// Bytes of the image every call starts from.
+	pub fn image_bytes(&self) -> u64 {
+		self.load.memory
+	}
+}
 
 /// What the owner says about a model.
 #[derive(
@@ -66,6 +144,9 @@ pub struct Model<AccountId, Balance, BlockNumber> {
 	pub chunks: u32,
 	/// Input shapes declared at registration; the engine loads the model with them.
 	pub declared: DeclaredShapes,
+	/// The fuel and memory growth a call may use, in per cent of what the model's costliest
+	/// probe used at registration (see [`ModelCost`]).
+	pub headroom_percent: u32,
 	pub status: ModelStatus<BlockNumber>,
 	/// Held from the owner while the model's bytes are in state.
 	pub deposit: Balance,

@@ -24,7 +24,7 @@ use std::{
 	path::PathBuf,
 	sync::{
 		atomic::{AtomicU64, Ordering},
-		Arc, Mutex, MutexGuard, OnceLock,
+		Arc, Mutex, OnceLock,
 	},
 	time::{Duration, Instant},
 	vec::Vec,
@@ -35,9 +35,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{
 	analysis::Analysis,
-	engine::Limits,
+	engine::{Limits, Measurement},
 	host::{Engine, HostError, LoadedModel},
-	interface::{InferenceError, RunRequest, StoredBytes},
+	interface::{Charged, InferenceError, RunRequest, StoredBytes},
+	lock,
 	results::{Claim, Claimed, Done, ResultKey, Results},
 	tensor::Tensor,
 };
@@ -61,6 +62,12 @@ struct ModelKey {
 	engine: [u8; 32],
 	model: [u8; 32],
 	declared: Vec<u8>,
+}
+
+impl ModelKey {
+	fn new(engine: &StoredBytes, model: &StoredBytes, declared: &[Option<Vec<u32>>]) -> ModelKey {
+		ModelKey { engine: engine.sha256, model: model.sha256, declared: declared.encode() }
+	}
 }
 
 struct Loaded {
@@ -122,12 +129,6 @@ pub struct InferenceCache {
 	results: Results,
 	observer: OnceLock<Arc<dyn CacheObserver>>,
 	pub stats: CacheStats,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-	// A panic while holding the lock leaves maps that are still consistent (every update is a
-	// single insert or remove): keep using them.
-	mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl InferenceCache {
@@ -192,6 +193,29 @@ impl InferenceCache {
 		Ok(engine.analyse(&bytes, declared, limits)?.result.map_err(InferenceError::Engine))
 	}
 
+	/// Measures the stored model with the stored engine (see [`Engine::measure`]), within
+	/// `limits`, and keeps it loaded for the calls to come.
+	pub fn measure(
+		&self,
+		engine: &StoredBytes,
+		model: &StoredBytes,
+		declared: &[Option<Vec<u32>>],
+		limits: Limits,
+		read: &mut ReadStorage,
+	) -> Result<Charged<Measurement>, HostError> {
+		let key = ModelKey::new(engine, model, declared);
+		let (engine, bytes) = match self.engine_and_model(engine, model, read)? {
+			Ok(found) => found,
+			Err(error) => return Ok(Charged::unrun(error)),
+		};
+		let measured = engine.measure(&bytes, declared, limits)?;
+		let result = measured.result.map_err(InferenceError::Engine).map(|measured| {
+			self.keep(key, measured.loaded);
+			measured.measurement
+		});
+		Ok(Charged { result, usage: measured.usage })
+	}
+
 	/// Reports to the node's observer, if it set one.
 	fn observe(&self, report: impl FnOnce(&dyn CacheObserver)) {
 		if let Some(observer) = self.observer.get() {
@@ -204,18 +228,15 @@ impl InferenceCache {
 		let _ = self.observer.set(observer);
 	}
 
-	/// Runs the stored model with the stored engine on `inputs`: the outcome made ahead if there
-	/// is one, else made here from the loaded model.
+	/// Makes the call `request`: the outcome made ahead if there is one, else made here from the
+	/// loaded model.
 	pub fn run(
 		&self,
-		engine: &StoredBytes,
-		model: &StoredBytes,
-		declared: &[Option<Vec<u32>>],
-		inputs: &[Tensor],
+		request: &RunRequest,
 		read: &mut ReadStorage,
-	) -> Outcome<Vec<Tensor>> {
+	) -> Result<Charged<Vec<Tensor>>, HostError> {
 		let started = Instant::now();
-		let key = ResultKey::new(engine, model, declared, inputs);
+		let key = ResultKey::of(request);
 		let claimed = match self.results.claim(&key) {
 			Claim::Done { done, waited } => {
 				let saved = done.took.saturating_sub(waited);
@@ -232,7 +253,7 @@ impl InferenceCache {
 			Claim::Absent => None,
 		};
 		self.stats.result_misses.fetch_add(1, Ordering::Relaxed);
-		let outcome = self.make(engine, model, declared, inputs, read);
+		let outcome = self.make(request, read);
 		if let Some(claimed) = claimed {
 			let took = started.elapsed();
 			claimed.finish(
@@ -263,8 +284,7 @@ impl InferenceCache {
 		}
 		let claimed = Claimed::new(&self.results, key);
 		let started = Instant::now();
-		let outcome =
-			self.make(&request.engine, &request.model, &request.declared, &request.inputs, read);
+		let outcome = self.make(request, read);
 		let took = started.elapsed();
 		let (done, failure) = match outcome {
 			Ok(outcome) => (Some(Done { outcome, took }), None),
@@ -284,17 +304,16 @@ impl InferenceCache {
 	/// Makes a call on this thread, from the loaded model, loading it on a miss.
 	fn make(
 		&self,
-		engine: &StoredBytes,
-		model: &StoredBytes,
-		declared: &[Option<Vec<u32>>],
-		inputs: &[Tensor],
+		request: &RunRequest,
 		read: &mut ReadStorage,
-	) -> Outcome<Vec<Tensor>> {
-		let loaded = match self.loaded_model(engine, model, declared, read)? {
-			Ok(loaded) => loaded,
-			Err(error) => return Ok(Err(error)),
-		};
-		Ok(loaded.run(inputs, Limits::CALL)?.result.map_err(InferenceError::Engine))
+	) -> Result<Charged<Vec<Tensor>>, HostError> {
+		let loaded =
+			match self.loaded_model(&request.engine, &request.model, &request.declared, read)? {
+				Ok(loaded) => loaded,
+				Err(error) => return Ok(Charged::unrun(error)),
+			};
+		let run = loaded.run(&request.inputs, request.limits)?;
+		Ok(Charged { result: run.result.map_err(InferenceError::Engine), usage: run.usage })
 	}
 
 	/// The model loaded for `declared` by `engine`: kept, or loaded now (within [`Limits::LOAD`])
@@ -306,8 +325,7 @@ impl InferenceCache {
 		declared: &[Option<Vec<u32>>],
 		read: &mut ReadStorage,
 	) -> Outcome<LoadedModel> {
-		let key =
-			ModelKey { engine: engine.sha256, model: model.sha256, declared: declared.encode() };
+		let key = ModelKey::new(engine, model, declared);
 		if let Some(loaded) = self.lookup(&key) {
 			self.stats.model_hits.fetch_add(1, Ordering::Relaxed);
 			self.observe(|observer| observer.model_cache(true));

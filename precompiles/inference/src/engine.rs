@@ -8,7 +8,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
 use crate::{
-	analysis::{Refusal, TensorSpec},
+	analysis::{Analysis, Refusal, TensorSpec},
 	tensor::{DType, TensorError},
 };
 
@@ -83,6 +83,18 @@ impl Limits {
 		fuel: crate::analysis::MAX_CALL_FUEL,
 		memory: crate::analysis::ENGINE_MEMORY_LIMIT,
 	};
+
+	/// The memory a call may really reach: [`Limits::memory`], at most
+	/// [`ENGINE_MEMORY_LIMIT`](crate::analysis::ENGINE_MEMORY_LIMIT). What a
+	/// [`EngineError::MemoryLimitExceeded`] names.
+	pub fn memory_cap(&self) -> u64 {
+		self.memory.min(crate::analysis::ENGINE_MEMORY_LIMIT)
+	}
+
+	/// What is left of these limits once `used` is spent.
+	pub fn less(&self, used: Usage) -> Limits {
+		Limits { fuel: self.fuel.saturating_sub(used.fuel), memory: self.memory }
+	}
 }
 
 /// What one call into the engine used: a function of the engine, the model and the call's
@@ -106,6 +118,30 @@ pub struct Usage {
 	/// Bytes of linear memory the instance held when the call ended: its peak, as Wasm memory
 	/// never shrinks.
 	pub memory: u64,
+}
+
+impl Usage {
+	/// What two calls one after the other, each in an instance of its own, used together: their
+	/// fuel and their memory added.
+	pub fn then(self, next: Usage) -> Usage {
+		Usage {
+			fuel: self.fuel.saturating_add(next.fuel),
+			memory: self.memory.saturating_add(next.memory),
+		}
+	}
+}
+
+/// What the engine measured of a model when it was registered: the analysis, what loading the
+/// model used, and what running it on the probe inputs used (see `crate::host::probe_inputs`).
+/// Every figure is a deterministic count, so the chain stores it and prices calls from it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct Measurement {
+	pub analysis: Analysis,
+	/// Loading: parsing, analysing and optimising. Its `memory` is the size of the image every
+	/// run starts from.
+	pub load: Usage,
+	/// The most one probe run used.
+	pub probe: Usage,
 }
 
 impl core::fmt::Display for EngineError {

@@ -10,7 +10,7 @@
 //!   move gigabytes for one unit of fuel): the blob is built without it and a blob that uses it is
 //!   not a valid engine.
 //! - **Bounded memory**: a call may grow the instance's linear memory up to its
-//!   [`Limits::memory`] (at most [`ENGINE_MEMORY_LIMIT`]); a grow past it is refused, the
+//!   [`Limits::memory`] (at most [`crate::analysis::ENGINE_MEMORY_LIMIT`]); a grow past it is refused, the
 //!   engine's allocator fails and the engine traps, which becomes
 //!   [`EngineError::MemoryLimitExceeded`].
 //! - **Every call starts from the same state.** Analysing or loading starts from a fresh
@@ -35,7 +35,7 @@ use std::{
 	hash::{DefaultHasher, Hash, Hasher},
 	path::Path,
 	string::String,
-	sync::{Arc, Mutex, MutexGuard},
+	sync::{Arc, Mutex},
 	vec::Vec,
 };
 
@@ -46,9 +46,11 @@ use wasmtime::{
 };
 
 use crate::{
-	analysis::{Analysis, ENGINE_MEMORY_LIMIT},
+	analysis::Analysis,
 	cache::sha256,
-	engine::{EngineError, Limits, Usage},
+	engine::{EngineError, Limits, Measurement, Usage},
+	lock,
+	synthetic::probe_inputs,
 	tensor::Tensor,
 };
 
@@ -201,11 +203,6 @@ impl<T> Metered<T> {
 	pub fn into_result(self) -> Result<T, EngineError> {
 		self.result
 	}
-
-	/// The same usage with the outcome mapped.
-	pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Metered<U> {
-		Metered { result: self.result.map(f), usage: self.usage }
-	}
 }
 
 /// The engine blob, compiled once, ready to analyse and run models.
@@ -222,6 +219,13 @@ struct CallState {
 	limit_hit: bool,
 	/// The host could not provide memory within the limit.
 	host_failure: Option<String>,
+}
+
+impl CallState {
+	/// The state of a call within `limits`, before it starts.
+	fn within(limits: Limits) -> CallState {
+		CallState { memory_limit: limits.memory_cap(), limit_hit: false, host_failure: None }
+	}
 }
 
 impl ResourceLimiter for CallState {
@@ -372,6 +376,37 @@ impl Engine {
 	}
 }
 
+/// A model measured and loaded: what [`Engine::measure`] gives on success.
+pub struct Measured {
+	pub measurement: Measurement,
+	pub loaded: LoadedModel,
+}
+
+impl Engine {
+	/// Loads `model` for the `declared` input shapes and runs it on its probe inputs (see
+	/// [`LoadedModel::probe`]), all within `limits`: what registering a model does. The usage is
+	/// the whole work, load and probes, for the chain to charge whether the model is accepted or
+	/// not.
+	pub fn measure(
+		&self,
+		model: &[u8],
+		declared: &[Option<Vec<u32>>],
+		limits: Limits,
+	) -> Result<Metered<Measured>, HostError> {
+		let load = self.load(model, declared, limits)?;
+		let loaded = match load.result {
+			Ok(loaded) => loaded,
+			Err(error) => return Ok(Metered { result: Err(error), usage: load.usage }),
+		};
+		let probe = loaded.probe(limits.less(load.usage))?;
+		let result = probe.result.map(|probe| Measured {
+			measurement: Measurement { analysis: loaded.analysis.clone(), load: load.usage, probe },
+			loaded,
+		});
+		Ok(Metered { result, usage: load.usage.then(probe.usage) })
+	}
+}
+
 /// Declared shapes that are exactly those of `inputs`: what a client tool declares when it runs a
 /// file on the inputs it was given.
 pub fn declared_as(inputs: &[Tensor]) -> Vec<Option<Vec<u32>>> {
@@ -420,6 +455,37 @@ impl LoadedModel {
 		self.image.len() * (1 + lock(&self.idle).len())
 	}
 
+	/// Runs the model on each of its probe inputs ([`probe_inputs`]) in turn, within `limits`
+	/// together, and gives the most one successful run used (fuel and memory each): what the
+	/// chain prices its calls from. A probe that fails for want of fuel or memory fails the
+	/// measurement; one that fails otherwise (an integer division by a zero input, say) is left
+	/// out, and the measurement fails only when every probe does. The usage is every probe's.
+	pub fn probe(&self, limits: Limits) -> Result<Metered<Usage>, HostError> {
+		let mut total = Usage::default();
+		let mut most: Option<Usage> = None;
+		let mut failure = None;
+		for inputs in probe_inputs(&self.analysis.inputs) {
+			let run = self.run(&inputs, limits.less(total))?;
+			total = total.then(run.usage);
+			match run.result {
+				Ok(_) => {
+					let most = most.get_or_insert(run.usage);
+					*most = Usage {
+						fuel: most.fuel.max(run.usage.fuel),
+						memory: most.memory.max(run.usage.memory),
+					};
+				},
+				Err(
+					error @ (EngineError::OutOfFuel { .. }
+					| EngineError::MemoryLimitExceeded { .. }),
+				) => return Ok(Metered { result: Err(error), usage: total }),
+				Err(error) => failure = Some(error),
+			}
+		}
+		let result = most.ok_or_else(|| failure.unwrap_or(EngineError::NoModelLoaded));
+		Ok(Metered { result, usage: total })
+	}
+
 	/// Runs the loaded model on `inputs`, which must match its input specs, within `limits`, in
 	/// an instance in the image's state.
 	pub fn run(
@@ -427,9 +493,9 @@ impl LoadedModel {
 		inputs: &[Tensor],
 		limits: Limits,
 	) -> Result<Metered<Vec<Tensor>>, HostError> {
-		if (self.image.len() as u64) > limits.memory.min(ENGINE_MEMORY_LIMIT) {
+		if (self.image.len() as u64) > limits.memory_cap() {
 			// Refused before anything runs, whatever instance would have run it.
-			let error = EngineError::MemoryLimitExceeded { limit: limits.memory };
+			let error = EngineError::MemoryLimitExceeded { limit: limits.memory_cap() };
 			return Ok(Metered { result: Err(error), usage: Usage::default() });
 		}
 		let inputs = inputs.encode();
@@ -451,11 +517,6 @@ impl LoadedModel {
 			Ok(metered)
 		})
 	}
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-	// Every update is a single push or pop: a panic elsewhere leaves the list consistent.
-	mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One instance of the engine blob, used for one call.
@@ -509,8 +570,7 @@ impl EngineInstance {
 
 	/// Prepares the instance for a call within `limits`.
 	fn begin(&mut self, limits: Limits) -> Result<(), HostError> {
-		let memory_limit = limits.memory.min(ENGINE_MEMORY_LIMIT);
-		*self.store.data_mut() = CallState { memory_limit, limit_hit: false, host_failure: None };
+		*self.store.data_mut() = CallState::within(limits);
 		self.store.set_fuel(limits.fuel).map_err(host_err("set the engine's fuel"))?;
 		self.limits = limits;
 		self.out_of_fuel = false;
@@ -537,9 +597,7 @@ impl EngineInstance {
 		module: &Module,
 		limits: Limits,
 	) -> Result<EngineInstance, HostError> {
-		let memory_limit = limits.memory.min(ENGINE_MEMORY_LIMIT);
-		let state = CallState { memory_limit, limit_hit: false, host_failure: None };
-		let mut store = Store::new(engine, state);
+		let mut store = Store::new(engine, CallState::within(limits));
 		store.limiter(|state| state);
 		store.set_fuel(limits.fuel).map_err(host_err("set the engine's fuel"))?;
 		let instance =

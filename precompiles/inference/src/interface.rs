@@ -12,11 +12,13 @@
 //! through the [`InferenceCacheExt`] extension; an execution without it uses the process-wide
 //! cache.
 //!
-//! Every call into the engine is metered (see [`crate::host`]): these versions analyse within
-//! [`Limits::LOAD`](crate::engine::Limits::LOAD) and run within
-//! [`Limits::CALL`](crate::engine::Limits::CALL), the protocol's most, so that no call does
-//! unbounded work; a call that exceeds them fails with `OutOfFuel` or `MemoryLimitExceeded` on
-//! every validator alike.
+//! Every call into the engine is metered (see [`crate::host`]). The runtime gives each call its
+//! [`Limits`] and gets back what the engine used ([`Charged`]), to charge it whatever the
+//! outcome: `measure` (registration: load and probe runs) and `run` version 2. Version 1 of `run`
+//! and `analyse`, which older blocks call, use the protocol's most:
+//! [`Limits::CALL`](crate::engine::Limits::CALL) and
+//! [`Limits::LOAD`](crate::engine::Limits::LOAD). A call that exceeds its limits fails with
+//! `OutOfFuel` or `MemoryLimitExceeded` on every validator alike.
 //!
 //! Once a runtime uses a version of these functions, nodes keep it forever (old blocks must still
 //! import): a change of interface is a new version, a change of numerics is a new engine blob.
@@ -31,7 +33,11 @@ use sp_runtime_interface::{
 	runtime_interface,
 };
 
-use crate::{analysis::Analysis, engine::EngineError, tensor::Tensor};
+use crate::{
+	analysis::Analysis,
+	engine::{EngineError, Limits, Measurement, Usage},
+	tensor::Tensor,
+};
 
 /// Bytes kept in state: the values at `keys`, each a SCALE-encoded byte vector (as a FRAME
 /// storage item of `BoundedVec<u8, _>` holds it), concatenated, whose SHA-256 is `sha256`.
@@ -53,6 +59,22 @@ pub struct RunRequest {
 	pub model: StoredBytes,
 	pub declared: Vec<Option<Vec<u32>>>,
 	pub inputs: Vec<Tensor>,
+	pub limits: Limits,
+}
+
+/// The outcome of a metered host call and what the engine used making it, which the chain charges
+/// whatever the outcome. A failure before the engine ran (bytes missing from state) used nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct Charged<T> {
+	pub result: Result<T, InferenceError>,
+	pub usage: Usage,
+}
+
+impl<T> Charged<T> {
+	/// A failure before the engine ran.
+	pub fn unrun(error: InferenceError) -> Charged<T> {
+		Charged { result: Err(error), usage: Usage::default() }
+	}
 }
 
 /// Why an inference host function produced no result. Deterministic: may be stored on chain.
@@ -101,8 +123,8 @@ fn with_cache<T>(
 	call: impl FnOnce(
 		&crate::cache::InferenceCache,
 		&mut crate::cache::ReadStorage,
-	) -> crate::cache::Outcome<T>,
-) -> Result<T, InferenceError> {
+	) -> Result<T, crate::host::HostError>,
+) -> T {
 	let cache = ext
 		.extension::<InferenceCacheExt>()
 		.map(|cache| cache.0.clone())
@@ -127,12 +149,25 @@ pub trait Inference {
 		declared: PassFatPointerAndDecode<Vec<Option<Vec<u32>>>>,
 	) -> AllocateAndReturnByCodec<Result<Analysis, InferenceError>> {
 		with_cache(*self, |cache, read| {
-			cache.analyse(&engine, &model, &declared, crate::engine::Limits::LOAD, read)
+			cache.analyse(&engine, &model, &declared, Limits::LOAD, read)
 		})
 	}
 
+	/// Measures the model `model` with the engine `engine` for the `declared` input shapes:
+	/// loads it and runs it on its probe inputs (see [`crate::host::Engine::measure`]), all
+	/// within `limits`. What registering a model does.
+	fn measure(
+		&mut self,
+		engine: PassFatPointerAndDecode<StoredBytes>,
+		model: PassFatPointerAndDecode<StoredBytes>,
+		declared: PassFatPointerAndDecode<Vec<Option<Vec<u32>>>>,
+		limits: PassFatPointerAndDecode<Limits>,
+	) -> AllocateAndReturnByCodec<Charged<Measurement>> {
+		with_cache(*self, |cache, read| cache.measure(&engine, &model, &declared, limits, read))
+	}
+
 	/// Runs the model `model` with the engine `engine`, loaded for the `declared` input shapes,
-	/// on `inputs`.
+	/// on `inputs`, within [`Limits::CALL`].
 	fn run(
 		&mut self,
 		engine: PassFatPointerAndDecode<StoredBytes>,
@@ -140,6 +175,27 @@ pub trait Inference {
 		declared: PassFatPointerAndDecode<Vec<Option<Vec<u32>>>>,
 		inputs: PassFatPointerAndDecode<Vec<Tensor>>,
 	) -> AllocateAndReturnByCodec<Result<Vec<Tensor>, InferenceError>> {
-		with_cache(*self, |cache, read| cache.run(&engine, &model, &declared, &inputs, read))
+		with_cache(*self, |cache, read| {
+			let request = RunRequest { engine, model, declared, inputs, limits: Limits::CALL };
+			cache.run(&request, read).map(|charged| charged.result)
+		})
+	}
+
+	/// Runs the model `model` with the engine `engine`, loaded for the `declared` input shapes,
+	/// on `inputs`, within `limits`; gives the outputs and what the run used. Loading the model,
+	/// when this node has not kept it loaded, is not part of the usage: the chain prices loads
+	/// from the model's measurement.
+	#[version(2)]
+	fn run(
+		&mut self,
+		engine: PassFatPointerAndDecode<StoredBytes>,
+		model: PassFatPointerAndDecode<StoredBytes>,
+		declared: PassFatPointerAndDecode<Vec<Option<Vec<u32>>>>,
+		inputs: PassFatPointerAndDecode<Vec<Tensor>>,
+		limits: PassFatPointerAndDecode<Limits>,
+	) -> AllocateAndReturnByCodec<Charged<Vec<Tensor>>> {
+		with_cache(*self, |cache, read| {
+			cache.run(&RunRequest { engine, model, declared, inputs, limits }, read)
+		})
 	}
 }

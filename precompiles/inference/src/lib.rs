@@ -48,6 +48,13 @@ pub mod tool;
 
 pub use tensor::{DType, Tensor, TensorError};
 
+/// Locks `mutex`, also after a panic of another thread that held it: every structure this crate
+/// keeps behind a lock is consistent after each single update, so it stays usable.
+#[cfg(feature = "std")]
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+	mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The engine blob this crate's build script compiled, or `None` when built with
 /// `SKIP_WASM_BUILD`. The chain's copy (set at genesis, replaceable by root) is the one that counts;
 /// this one seeds genesis and serves local tools.

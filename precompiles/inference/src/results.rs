@@ -30,7 +30,7 @@ use codec::Encode;
 use sha2::{Digest, Sha256};
 
 use crate::{
-	interface::{InferenceError, RunRequest, StoredBytes},
+	interface::{Charged, InferenceError, RunRequest},
 	tensor::Tensor,
 };
 
@@ -43,32 +43,25 @@ pub const MAX_PLANNED: usize = 4096;
 pub const MAX_DONE_BYTES: usize = 256 << 20;
 
 /// What identifies a call's outcome: the SHA-256 of the engine's and the model's SHA-256, the
-/// declared shapes and the inputs (each SCALE-encoded, so the concatenation is unambiguous).
+/// declared shapes, the inputs and the limits (each SCALE-encoded, so the concatenation is
+/// unambiguous).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResultKey([u8; 32]);
 
 impl ResultKey {
-	pub fn new(
-		engine: &StoredBytes,
-		model: &StoredBytes,
-		declared: &[Option<Vec<u32>>],
-		inputs: &[Tensor],
-	) -> ResultKey {
-		let mut hasher = Sha256::new();
-		hasher.update(engine.sha256);
-		hasher.update(model.sha256);
-		hasher.update(declared.encode());
-		hasher.update(inputs.encode());
-		ResultKey(hasher.finalize().into())
-	}
-
 	pub fn of(request: &RunRequest) -> ResultKey {
-		ResultKey::new(&request.engine, &request.model, &request.declared, &request.inputs)
+		let mut hasher = Sha256::new();
+		hasher.update(request.engine.sha256);
+		hasher.update(request.model.sha256);
+		hasher.update(request.declared.encode());
+		hasher.update(request.inputs.encode());
+		hasher.update(request.limits.encode());
+		ResultKey(hasher.finalize().into())
 	}
 }
 
-/// A call's outcome as the chain sees it.
-pub type Outcome = Result<Vec<Tensor>, InferenceError>;
+/// A call's outcome as the chain sees it, with what it used.
+pub type Outcome = Charged<Vec<Tensor>>;
 
 /// A call made ahead: its outcome and how long making it took.
 #[derive(Clone, Debug)]
@@ -115,7 +108,7 @@ pub struct Results {
 impl Results {
 	fn lock(&self) -> MutexGuard<'_, Slots> {
 		// Every update below leaves the maps consistent before anything that could panic.
-		self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+		crate::lock(&self.slots)
 	}
 
 	/// Plans a call; false when it already has a slot or [`MAX_PLANNED`] are open.
@@ -176,7 +169,7 @@ impl Results {
 		slots.open -= 1;
 		match done.filter(|done| is_pure(&done.outcome)) {
 			Some(done) => {
-				let bytes = match &done.outcome {
+				let bytes = match &done.outcome.result {
 					Ok(outputs) => outputs.iter().map(|tensor| tensor.data.len()).sum(),
 					Err(_) => 0,
 				};
@@ -208,7 +201,7 @@ impl Results {
 
 /// Whether an outcome depends on nothing but the call's key.
 fn is_pure(outcome: &Outcome) -> bool {
-	matches!(outcome, Ok(_) | Err(InferenceError::Engine(_)))
+	matches!(outcome.result, Ok(_) | Err(InferenceError::Engine(_)))
 }
 
 /// A claimed call that is dropped with its slot unless [`Claimed::finish`]ed: a panic while making
@@ -243,14 +236,18 @@ mod tests {
 	use std::{sync::Arc, thread};
 
 	use super::*;
-	use crate::{engine::EngineError, tensor::DType};
+	use crate::{
+		engine::{EngineError, Usage},
+		tensor::DType,
+	};
 
 	fn key(n: u8) -> ResultKey {
 		ResultKey([n; 32])
 	}
 
 	fn outputs(bytes: usize) -> Outcome {
-		Ok(vec![Tensor { dtype: DType::U8, shape: vec![bytes as u32], data: vec![7; bytes] }])
+		let tensor = Tensor { dtype: DType::U8, shape: vec![bytes as u32], data: vec![7; bytes] };
+		Charged { result: Ok(vec![tensor]), usage: Usage { fuel: 99, memory: 1 << 16 } }
 	}
 
 	fn done(outcome: Outcome) -> Option<Done> {
@@ -281,11 +278,11 @@ mod tests {
 		results.plan(key(1));
 		assert!(matches!(results.claim(&key(1)), Claim::Claimed));
 		assert!(!results.start(&key(1)));
-		results
-			.finish(key(1), done(Err(InferenceError::Engine(EngineError::Failed(b"x".to_vec())))));
+		let failed = InferenceError::Engine(EngineError::Failed(b"x".to_vec()));
+		results.finish(key(1), done(Charged { result: Err(failed), usage: Usage::default() }));
 		assert!(matches!(
 			results.claim(&key(1)),
-			Claim::Done { done: Done { outcome: Err(_), .. }, .. }
+			Claim::Done { done: Done { outcome: Charged { result: Err(_), .. }, .. }, .. }
 		));
 	}
 
@@ -293,8 +290,8 @@ mod tests {
 	fn outcomes_that_depend_on_state_or_the_host_are_dropped_not_kept() {
 		let results = Results::default();
 		for (n, outcome) in [
-			(1, Err(InferenceError::HashMismatch)),
-			(2, Err(InferenceError::MissingBytes { key: 0 })),
+			(1, Charged::unrun(InferenceError::HashMismatch)),
+			(2, Charged::unrun(InferenceError::MissingBytes { key: 0 })),
 		] {
 			results.plan(key(n));
 			results.start(&key(n));

@@ -519,6 +519,48 @@ pub fn inputs(specs: &[TensorSpec], salt: u64) -> Vec<Tensor> {
 		.collect()
 }
 
+/// Seed of the probe pattern.
+const PROBE_SALT: u64 = 0x7072_6f62_65;
+
+/// The inputs a model is run on when it is registered, to measure what a call uses: all zeros,
+/// then a pattern (floats in [-1, 1) drawn from a fixed seed, integers and booleans 1).
+///
+/// Part of the protocol: every validator must probe with the same inputs, so a change here is a
+/// new version of the `measure` host function.
+pub fn probe_inputs(specs: &[TensorSpec]) -> [Vec<Tensor>; 2] {
+	let zeros = specs
+		.iter()
+		.map(|spec| Tensor {
+			dtype: spec.dtype,
+			shape: spec.shape.clone(),
+			data: alloc::vec![0; spec.byte_len() as usize],
+		})
+		.collect();
+	let mut lcg = Lcg::new(PROBE_SALT);
+	let pattern = specs
+		.iter()
+		.map(|spec| {
+			let count = (spec.byte_len() / spec.dtype.size() as u64) as usize;
+			let data = match spec.dtype {
+				DType::F32 => lcg.f32_bytes(count as u64),
+				DType::F64 => {
+					(0..count).flat_map(|_| f64::from(lcg.next_f32()).to_le_bytes()).collect()
+				},
+				// 1.0 in binary16.
+				DType::F16 => [0x00, 0x3c].repeat(count),
+				// 1, little-endian.
+				_ => {
+					let mut one = alloc::vec![0u8; spec.dtype.size()];
+					one[0] = 1;
+					one.repeat(count)
+				},
+			};
+			Tensor { dtype: spec.dtype, shape: spec.shape.clone(), data }
+		})
+		.collect();
+	[zeros, pattern]
+}
+
 #[cfg(test)]
 mod tests {
 	use std::sync::OnceLock;

@@ -12,7 +12,7 @@ use codec::Encode;
 use crate::{
 	analysis::{Analysis, TensorSpec},
 	cache::sha256,
-	engine::{EngineError, Limits, Usage},
+	engine::{EngineError, Limits, Measurement, Usage},
 	host::{declared_as, Engine, HostError},
 	tensor::Tensor,
 	tensor_io, tensor_proto,
@@ -103,9 +103,20 @@ pub struct CheckReport {
 	pub model_id: [u8; 32],
 	pub bytes: u64,
 	pub analysis: Analysis,
+	/// What registering the model measures, for an accepted model that loads and runs on the
+	/// probe inputs.
+	pub measurement: Option<Measured>,
 }
 
-/// Analyses `model` for the `declared` input shapes.
+/// A model's measurement and what taking it used (the registration's work).
+#[derive(Clone, Debug)]
+pub struct Measured {
+	pub measurement: Measurement,
+	pub usage: Usage,
+}
+
+/// Analyses `model` for the `declared` input shapes and, if the engine accepts it, measures it as
+/// registration does.
 pub fn check(
 	engine: &Engine,
 	model: &[u8],
@@ -113,7 +124,16 @@ pub fn check(
 ) -> Result<CheckReport, ToolError> {
 	let analysis =
 		engine.analyse(model, declared, Limits::LOAD)?.into_result().map_err(ToolError::Engine)?;
-	Ok(CheckReport { model_id: sha256(model), bytes: model.len() as u64, analysis })
+	let measurement = if analysis.is_accepted() {
+		let measured = engine.measure(model, declared, Limits::LOAD)?;
+		measured
+			.result
+			.ok()
+			.map(|done| Measured { measurement: done.measurement, usage: measured.usage })
+	} else {
+		None
+	};
+	Ok(CheckReport { model_id: sha256(model), bytes: model.len() as u64, analysis, measurement })
 }
 
 /// What `model run` reports.
@@ -140,6 +160,7 @@ pub fn run(engine: &Engine, model: &[u8], inputs: &[Tensor]) -> Result<RunReport
 		model_id: sha256(model),
 		bytes: model.len() as u64,
 		analysis: loaded.analysis().clone(),
+		measurement: None,
 	};
 	Ok(RunReport {
 		check,

@@ -13,10 +13,20 @@ use common::{corpus, npy, read};
 use sp_io::TestExternalities;
 use verinfer_precompile::{
 	cache::{sha256, InferenceCache},
-	engine::{EngineError, Limits},
-	interface::{inference, InferenceCacheExt, InferenceError, RunRequest, StoredBytes},
+	engine::{EngineError, Limits, Usage},
+	interface::{inference, Charged, InferenceCacheExt, InferenceError, RunRequest, StoredBytes},
+	synthetic::probe_inputs,
 	Tensor, ENGINE_BLOB,
 };
+
+/// A call through the host function, within the most a call may use.
+fn run(
+	engine: StoredBytes,
+	model: StoredBytes,
+	inputs: Vec<Tensor>,
+) -> Result<Vec<Tensor>, InferenceError> {
+	inference::run(engine, model, vec![], inputs, Limits::CALL).result
+}
 
 /// Puts `bytes` into state in chunks of `chunk` under `prefix ++ index`.
 fn store(ext: &mut TestExternalities, prefix: &[u8], bytes: &[u8], chunk: usize) -> StoredBytes {
@@ -68,8 +78,8 @@ fn a_model_stored_in_chunks_runs_and_a_cache_hit_returns_the_bytes_of_the_miss()
 			.unwrap();
 		let (engine, inputs) = (chain.engine.clone(), model.inputs.clone());
 		let (miss, hit) = chain.ext.execute_with(|| {
-			let miss = inference::run(engine.clone(), stored.clone(), vec![], inputs.clone());
-			let hit = inference::run(engine, stored, vec![], inputs);
+			let miss = run(engine.clone(), stored.clone(), inputs.clone());
+			let hit = run(engine, stored, inputs);
 			(miss, hit)
 		});
 		assert_eq!(miss.as_ref(), Ok(&direct), "{}", model.name);
@@ -89,15 +99,13 @@ fn a_cache_hit_does_not_read_the_model_from_state() {
 	let stored = store(&mut chain.ext, b"mlp", &model, 100);
 	let inputs = vec![npy("models", "mlp.input0.npy")];
 	let engine = chain.engine.clone();
-	let first = chain
-		.ext
-		.execute_with(|| inference::run(engine.clone(), stored.clone(), vec![], inputs.clone()));
+	let first = chain.ext.execute_with(|| run(engine.clone(), stored.clone(), inputs.clone()));
 	// The bytes leave state; the loaded model still answers, with the same bytes.
 	for key in &stored.keys {
 		chain.ext.execute_with(|| sp_io::storage::clear(key));
 	}
 	let engine = chain.engine.clone();
-	let second = chain.ext.execute_with(|| inference::run(engine, stored, vec![], inputs));
+	let second = chain.ext.execute_with(|| run(engine, stored, inputs));
 	assert!(first.is_ok());
 	assert_eq!(second, first);
 }
@@ -115,10 +123,7 @@ fn missing_or_altered_model_bytes_are_deterministic_errors() {
 	let altered = StoredBytes { sha256: sha256(b"other bytes"), ..stored.clone() };
 	stored.keys.truncate(0);
 	let (missing, altered) = chain.ext.execute_with(|| {
-		(
-			inference::run(engine.clone(), missing, vec![], inputs.clone()),
-			inference::analyse(engine, altered, vec![]),
-		)
+		(run(engine.clone(), missing, inputs.clone()), inference::analyse(engine, altered, vec![]))
 	});
 	assert_eq!(missing, Err(InferenceError::MissingBytes { key: (model.len() / 100 + 1) as u32 }));
 	assert_eq!(altered, Err(InferenceError::HashMismatch));
@@ -145,12 +150,7 @@ fn analysis_and_refusals_come_through_the_host_function() {
 	let (analysis, run) = chain.ext.execute_with(|| {
 		(
 			inference::analyse(engine.clone(), stored.clone(), vec![]),
-			inference::run(
-				engine,
-				stored,
-				vec![],
-				vec![npy("hostile", "random_normal.input0.npy")],
-			),
+			run(engine, stored, vec![npy("hostile", "random_normal.input0.npy")]),
 		)
 	});
 	let analysis = analysis.unwrap();
@@ -192,12 +192,9 @@ fn the_engine_blob_with_a_custom_section_appended_is_another_engine_that_gives_t
 	let other = store(&mut chain.ext, b"other", &other, 1 << 20);
 	assert_ne!(other.sha256, chain.engine.sha256);
 	let engine = chain.engine.clone();
-	let (original, replaced) = chain.ext.execute_with(|| {
-		(
-			inference::run(engine, model.clone(), vec![], inputs.clone()),
-			inference::run(other, model, vec![], inputs),
-		)
-	});
+	let (original, replaced) = chain
+		.ext
+		.execute_with(|| (run(engine, model.clone(), inputs.clone()), run(other, model, inputs)));
 	assert_eq!(original.unwrap(), replaced.unwrap());
 }
 
@@ -211,6 +208,7 @@ fn corpus_requests(chain: &mut Chain) -> (Vec<RunRequest>, BTreeMap<Vec<u8>, Vec
 			model: store(&mut chain.ext, &[b'm', index as u8], &model.model, 4096),
 			declared: vec![],
 			inputs: model.inputs,
+			limits: Limits::CALL,
 		})
 		.collect();
 	// A model the engine refuses (a verdict, kept) and one whose bytes in state are not those it
@@ -220,6 +218,7 @@ fn corpus_requests(chain: &mut Chain) -> (Vec<RunRequest>, BTreeMap<Vec<u8>, Vec
 		model: store(&mut chain.ext, b"rand", &read("hostile", "random_normal.onnx"), 1 << 20),
 		declared: vec![],
 		inputs: vec![npy("hostile", "random_normal.input0.npy")],
+		limits: Limits::CALL,
 	});
 	let mut altered = requests[0].clone();
 	altered.model.sha256 = sha256(b"other bytes");
@@ -237,13 +236,56 @@ fn corpus_requests(chain: &mut Chain) -> (Vec<RunRequest>, BTreeMap<Vec<u8>, Vec
 	(requests, state)
 }
 
+#[test]
+fn measuring_a_model_gives_its_load_and_its_costliest_probe_and_keeps_it_loaded() {
+	let mut chain = chain();
+	let model = read("models", "mlp.onnx");
+	let stored = store(&mut chain.ext, b"mlp", &model, 1 << 20);
+	let engine = chain.engine.clone();
+	let measured = chain
+		.ext
+		.execute_with(|| inference::measure(engine.clone(), stored.clone(), vec![], Limits::LOAD));
+	let measurement = measured.result.expect("the mlp measures");
+
+	// Each probe run through the host function, from the kept model: no second load.
+	let probes = probe_inputs(&measurement.analysis.inputs);
+	let runs: Vec<Charged<Vec<Tensor>>> = chain.ext.execute_with(|| {
+		probes
+			.iter()
+			.map(|inputs| {
+				inference::run(engine.clone(), stored.clone(), vec![], inputs.clone(), Limits::CALL)
+			})
+			.collect()
+	});
+	assert_eq!(chain.cache.stats.model_misses.load(Ordering::Relaxed), 0);
+	assert_eq!(chain.cache.stats.model_hits.load(Ordering::Relaxed), 2);
+	let most = runs.iter().map(|run| run.usage.fuel).max().unwrap();
+	assert_eq!(measurement.probe.fuel, most);
+	let probed: u64 = runs.iter().map(|run| run.usage.fuel).sum();
+	assert_eq!(measured.usage.fuel, measurement.load.fuel + probed, "the whole work is charged");
+	assert!(measurement.load.fuel > 100 * most, "loading costs far more than a run");
+
+	// With half what the probe used, the same call runs out, charged its limit.
+	let limits = Limits { fuel: runs[0].usage.fuel / 2, ..Limits::CALL };
+	let starved = chain
+		.ext
+		.execute_with(|| inference::run(engine, stored, vec![], probes[0].clone(), limits));
+	assert_eq!(
+		starved,
+		Charged {
+			result: Err(InferenceError::Engine(EngineError::OutOfFuel { limit: limits.fuel })),
+			usage: Usage { fuel: limits.fuel, memory: starved.usage.memory },
+		}
+	);
+}
+
 /// Every request through the host function, in order, as a block executes them.
-fn execute(chain: &mut Chain, requests: &[RunRequest]) -> Vec<Result<Vec<Tensor>, InferenceError>> {
+fn execute(chain: &mut Chain, requests: &[RunRequest]) -> Vec<Charged<Vec<Tensor>>> {
 	let requests = requests.to_vec();
 	chain.ext.execute_with(|| {
 		requests
 			.into_iter()
-			.map(|r| inference::run(r.engine, r.model, r.declared, r.inputs))
+			.map(|r| inference::run(r.engine, r.model, r.declared, r.inputs, r.limits))
 			.collect()
 	})
 }
@@ -282,8 +324,12 @@ fn calls_made_ahead_give_the_bytes_the_execution_makes_itself_and_state_dependen
 	let mut plain = chain();
 	let (requests, _) = corpus_requests(&mut plain);
 	let made = execute(&mut plain, &requests);
-	assert_eq!(made.last(), Some(&Err(InferenceError::HashMismatch)));
-	assert!(matches!(made[made.len() - 2], Err(InferenceError::Engine(EngineError::Refused(_)))));
+	assert_eq!(made.last(), Some(&Charged::unrun(InferenceError::HashMismatch)));
+	assert!(matches!(
+		made[made.len() - 2].result,
+		Err(InferenceError::Engine(EngineError::Refused(_)))
+	));
+	assert!(made[0].usage.fuel > 0);
 
 	// Everything made ahead first: each pure call is a hit, the state-dependent one a miss.
 	let mut ahead = chain();

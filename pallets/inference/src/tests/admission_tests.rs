@@ -2,6 +2,7 @@
 
 use frame_support::{assert_ok, traits::Get};
 use pallet_models::Event as ModelEvent;
+use verinfer_precompile::engine::Usage;
 
 use super::*;
 
@@ -53,22 +54,27 @@ fn a_model_that_fits_is_accepted() {
 	});
 }
 
-/// Fills a block call by call as `CheckWeight` does: each call must fit at its full weight, and
-/// consumes its actual weight (the load only for the first).
-fn filled_call_by_call(weight: crate::CallWeight) -> u64 {
+/// Fills a block call by call as `CheckWeight` does: each call must find room for its full weight
+/// (loading included for the first), and leaves what it used after its refund (here, what the
+/// costliest probe used).
+fn filled_call_by_call(weight: crate::CallWeight, probe: Usage) -> u64 {
 	use frame_support::dispatch::DispatchClass;
 	let block = <Test as frame_system::Config>::BlockWeights::get();
 	let normal = block.get(DispatchClass::Normal);
-	let cold = weight.total() + normal.base_extrinsic;
-	let warm = weight.run + normal.base_extrinsic;
 	let (mut used, mut calls) = (Weight::zero(), 0);
-	while (used + cold).all_lte(normal.max_total.unwrap())
-		&& cold.all_lte(normal.max_extrinsic.unwrap())
-	{
-		used += if calls == 0 { cold } else { warm };
+	loop {
+		let full = if calls == 0 { weight.total() } else { weight.run() } + normal.base_extrinsic;
+		if !(used + full).all_lte(normal.max_total.unwrap())
+			|| !full.all_lte(normal.max_extrinsic.unwrap())
+		{
+			return calls;
+		}
+		used += weight.used(probe) + normal.base_extrinsic;
+		if calls == 0 {
+			used += weight.load;
+		}
 		calls += 1;
 	}
-	calls
 }
 
 #[test]
@@ -76,22 +82,20 @@ fn the_calls_that_fit_a_block_are_those_a_block_filled_call_by_call_takes() {
 	new_test_ext().execute_with(|| {
 		for name in ["mlp", "cnn", "attention"] {
 			let id = register(name);
-			let analysis = pallet_models::Analyses::<Test>::get(id).unwrap();
-			let size = pallet_models::Models::<Test>::get(id).unwrap().size;
-			let weight = Inference::call_weight(&analysis, size);
+			let weight = call_weight(id);
+			let probe = pallet_models::Costs::<Test>::get(id).unwrap().probe;
 			// Inputs small enough that the block's length is not what limits.
-			assert_eq!(
-				Inference::calls_per_block(weight, 16),
-				filled_call_by_call(weight),
-				"{name}"
-			);
-			// A block of 30 ms: cnn's first call (its 5 ms load included) and then warm ones.
-			MaxBlockRefTime::set(30_000_000_000);
-			assert_eq!(
-				Inference::calls_per_block(weight, 16),
-				filled_call_by_call(weight),
-				"{name}"
-			);
+			let calls = Inference::calls_per_block(weight, probe, 16);
+			assert_eq!(calls, filled_call_by_call(weight, probe), "{name}");
+			// Refunds count: more calls fit than their full weights would allow.
+			let block = <Test as frame_system::Config>::BlockWeights::get();
+			assert!(calls > block.max_block.ref_time() / weight.total().ref_time(), "{name}");
+			// Small blocks: the first call (its load included), then warm ones, or none.
+			for block_ms in [30, 60, 120] {
+				MaxBlockRefTime::set(block_ms * 1_000_000_000);
+				let calls = Inference::calls_per_block(weight, probe, 16);
+				assert_eq!(calls, filled_call_by_call(weight, probe), "{name} {block_ms}");
+			}
 			MaxBlockRefTime::set(2_000_000_000_000);
 		}
 	});
@@ -101,12 +105,12 @@ fn the_calls_that_fit_a_block_are_those_a_block_filled_call_by_call_takes() {
 fn the_calls_that_fit_a_block_are_bounded_by_its_length_for_large_inputs() {
 	new_test_ext().execute_with(|| {
 		let id = register("mlp");
-		let analysis = pallet_models::Analyses::<Test>::get(id).unwrap();
-		let weight = Inference::call_weight(&analysis, 498);
+		let weight = call_weight(id);
+		let probe = pallet_models::Costs::<Test>::get(id).unwrap().probe;
 		// 1 MiB of inputs per call: three fit in the normal class's 3.75 MiB of a 5 MiB block.
 		let length: frame_system::limits::BlockLength =
 			<<Test as frame_system::Config>::BlockLength as Get<_>>::get();
 		let normal = *length.max.get(frame_support::dispatch::DispatchClass::Normal) as u64;
-		assert_eq!(Inference::calls_per_block(weight, 1 << 20), normal / ((1 << 20) + 256));
+		assert_eq!(Inference::calls_per_block(weight, probe, 1 << 20), normal / ((1 << 20) + 256));
 	});
 }

@@ -82,23 +82,25 @@ fn infer_emits_the_outputs_when_small_and_only_their_hash_when_large() {
 fn the_first_call_of_a_model_in_a_block_pays_for_loading_it_and_later_ones_do_not() {
 	new_test_ext().execute_with(|| {
 		let model = register("cnn");
-		let analysis = pallet_models::Analyses::<Test>::get(model).unwrap();
-		let size = pallet_models::Models::<Test>::get(model).unwrap().size;
-		let weight = Inference::call_weight(&analysis, size);
+		let weight = call_weight(model);
 		let call = Call::<Test>::infer { model, inputs: input("cnn"), max_fee: FEE };
-		// Charged up front: the whole call plus reading the model and its analysis.
-		let reads = <Test as frame_system::Config>::DbWeight::get().reads(2);
+		// Charged up front: the whole call plus reading the model, its analysis and its cost.
+		let reads = <Test as frame_system::Config>::DbWeight::get().reads(3);
 		assert_eq!(call.get_dispatch_info().call_weight, weight.total() + reads);
 
+		// Afterwards, what the engine used (the same count on every validator).
+		let used = weight.used(usage(model, input("cnn")));
 		let first = infer(CALLER, model, input("cnn")).unwrap();
 		let second = infer(CALLER, model, input("cnn")).unwrap();
-		assert_eq!(first.actual_weight, Some(weight.total()));
-		assert_eq!(second.actual_weight, Some(weight.run));
+		assert_eq!(first.actual_weight, Some(used + weight.load));
+		assert_eq!(second.actual_weight, Some(used));
 		assert!(weight.load.ref_time() > 0);
+		assert!(used.ref_time() < weight.run().ref_time(), "the unused headroom is refunded");
 
 		next_block();
 		assert!(WarmModels::<Test>::get().is_empty());
-		assert_eq!(infer(CALLER, model, input("cnn")).unwrap().actual_weight, Some(weight.total()));
+		let next = infer(CALLER, model, input("cnn")).unwrap();
+		assert_eq!(next.actual_weight, Some(used + weight.load));
 	});
 }
 
@@ -122,6 +124,7 @@ fn a_model_still_uploading_is_refused() {
 			metadata("mlp"),
 			FEE,
 			Default::default(),
+			pallet_models::DEFAULT_HEADROOM_PERCENT,
 		));
 		assert!(matches!(
 			pallet_models::Models::<Test>::get(model).unwrap().status,
@@ -227,10 +230,42 @@ fn the_runtime_api_lists_models_by_id_with_their_analysis_and_call_weight() {
 		assert_eq!(infos.iter().map(|info| info.id).collect::<Vec<_>>(), ids);
 		for info in infos {
 			let analysis = info.analysis.expect("accepted models have an analysis");
-			let weight = Inference::call_weight(&analysis, info.model.size).total();
+			let cost = info.cost.expect("accepted models have a cost");
+			let weight = Inference::call_weight(&analysis, &cost, info.model.size).total();
 			assert_eq!(info.call_weight, Some(weight));
 		}
 		assert_eq!(Inference::model_info(ModelId::zero()), None);
+	});
+}
+
+#[test]
+fn a_call_that_runs_out_of_fuel_fails_charged_its_whole_limit_and_changes_nothing() {
+	new_test_ext().execute_with(|| {
+		let model = register("cnn");
+		// The costs shrank after the model was registered (a runtime upgrade, say): a call may
+		// now use half of what this one needs.
+		let needed = usage(model, input("cnn")).fuel;
+		pallet_models::Costs::<Test>::mutate(model, |cost| {
+			cost.as_mut().unwrap().call.fuel = needed / 2;
+		});
+		let weight = call_weight(model);
+		let (root, before) = (state_root(), free(CALLER));
+		let error = infer(CALLER, model, input("cnn")).unwrap_err();
+		assert_eq!(error.error, Error::<Test>::OutOfFuel.into());
+		assert_eq!(
+			Inference::dry_run(model, input("cnn")),
+			Err(crate::DryRunError::Failed(
+				verinfer_precompile::interface::InferenceError::Engine(
+					verinfer_precompile::engine::EngineError::OutOfFuel { limit: needed / 2 }
+				)
+			))
+		);
+		// All of its fuel, the most memory it may use and the load: no refund of fuel.
+		let fuel_used = weight.cost.weight(needed / 2, 0);
+		let charged = error.post_info.actual_weight.unwrap();
+		assert!(charged.ref_time() >= (weight.base + fuel_used + weight.load).ref_time());
+		assert!(charged.all_lte(weight.total()));
+		assert_eq!((state_root(), free(CALLER)), (root, before));
 	});
 }
 
@@ -247,51 +282,42 @@ fn without_an_engine_nothing_runs() {
 fn outputs_larger_than_a_result_may_hold_fail_the_call_after_it_ran_and_are_not_stored() {
 	new_test_ext().execute_with(|| {
 		let model = register("attention");
-		let analysis = pallet_models::Analyses::<Test>::get(model).unwrap();
-		let size = pallet_models::Models::<Test>::get(model).unwrap().size;
+		let weight = call_weight(model);
+		let used = weight.used(usage(model, input("attention")));
 		// The limit shrank after the model was admitted (a runtime upgrade, say).
 		MaxResultBytes::set(512);
 		let root = state_root();
 		let error = infer(CALLER, model, input("attention")).unwrap_err();
 		MaxResultBytes::set(64 * 1024);
 		assert_eq!(error.error, Error::<Test>::OutputTooLarge.into());
-		// The model ran: the whole call is charged.
-		let weight = Inference::call_weight(&analysis, size);
-		assert_eq!(error.post_info.actual_weight, Some(weight.total()));
+		// The model ran: the call is charged what it used, and the load.
+		assert_eq!(error.post_info.actual_weight, Some(used + weight.load));
 		assert_eq!(state_root(), root);
 	});
 }
 
 #[test]
 fn an_engine_failure_fails_the_call_charging_the_work_and_storing_nothing() {
-	new_test_ext().execute_with(|| {
-		// A model of its own, so that no other test has it loaded in the node's cache (a loaded
-		// model is not read from state again).
-		let bytes = verinfer_precompile::synthetic::matmul(8, 4, 0x5eed);
-		assert_ok!(Models::register(
-			RuntimeOrigin::signed(OWNER),
-			metadata("matmul"),
-			FEE,
-			Default::default(),
-			bytes.clone().try_into().unwrap(),
-		));
-		let model = ModelId::from(verinfer_precompile::cache::sha256(&bytes));
-		let x = vec![Tensor::new(DType::F32, vec![1, 8], vec![0; 32]).unwrap()];
+	let mut ext = new_test_ext();
+	let model = ext.execute_with(|| register("mlp"));
+	// A node that has not loaded the model (registration keeps it loaded in the process-wide
+	// cache): it reads the bytes from state.
+	ext.register_extension(verinfer_precompile::interface::InferenceCacheExt(Default::default()));
+	ext.execute_with(|| {
 		// Bytes in state that no longer match the model id: the engine's read fails, the same way
 		// on every validator.
 		pallet_models::Chunks::<Test>::mutate(model, 0, |chunk| {
 			chunk.as_mut().unwrap()[10] ^= 0xff;
 		});
 		let root = state_root();
-		let error = infer(CALLER, model, x.clone()).unwrap_err();
+		let error = infer(CALLER, model, input("mlp")).unwrap_err();
 		assert_eq!(error.error, Error::<Test>::InferenceFailed.into());
-		assert!(
-			error.post_info.actual_weight.unwrap().ref_time()
-				> Inference::checks_weight().ref_time()
-		);
+		// The checks and reading the model: no engine work to charge.
+		let weight = call_weight(model);
+		assert_eq!(error.post_info.actual_weight, Some(weight.base + weight.load));
 		assert_eq!(state_root(), root);
 		assert_eq!(
-			Inference::dry_run(model, x),
+			Inference::dry_run(model, input("mlp")),
 			Err(crate::DryRunError::Failed(
 				verinfer_precompile::interface::InferenceError::HashMismatch
 			))
@@ -308,12 +334,15 @@ fn pre_execution_names_the_call_infer_makes_and_leaves_out_calls_the_checks_refu
 		assert_eq!(request.inputs, input("mlp"));
 		assert_eq!(Some(&request.engine), pallet_models::Pallet::<Test>::engine_bytes().as_ref());
 		// Made through the host function as the node's workers make it: the bytes `infer` stores.
+		assert_eq!(request.limits, pallet_models::Costs::<Test>::get(model).unwrap().call);
 		let ahead = verinfer_precompile::interface::inference::run(
 			request.engine,
 			request.model,
 			request.declared,
 			request.inputs,
+			request.limits,
 		)
+		.result
 		.unwrap();
 		let request_id = NextRequestId::<Test>::get();
 		assert_ok!(infer(CALLER, model, input("mlp")));

@@ -63,6 +63,14 @@ impl pallet_balances::Config for Test {
 
 use frame_support::traits::ConstU128;
 
+frame_support::parameter_types! {
+	/// The runtime's prices: 1 ns a unit of fuel, 1.5 ns a byte of memory.
+	pub const TestEngineCost: pallet_models::EngineCost =
+		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 1_500 };
+	pub const TestRegistrationLimits: verinfer_precompile::engine::Limits =
+		verinfer_precompile::engine::Limits { fuel: 1 << 29, memory: 128 << 20 };
+}
+
 impl pallet_models::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -72,6 +80,8 @@ impl pallet_models::Config for Test {
 	type UploadLifetime = ConstU64<10>;
 	type MaxExpiringPerBlock = ConstU32<4>;
 	type CallAdmission = Inference;
+	type EngineCost = TestEngineCost;
+	type RegistrationLimits = TestRegistrationLimits;
 	type EngineOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Test>;
 }
@@ -180,12 +190,26 @@ pub fn register(name: &str) -> ModelId {
 		metadata(name),
 		FEE,
 		Default::default(),
+		pallet_models::DEFAULT_HEADROOM_PERCENT,
 		bytes.clone().try_into().unwrap(),
 	));
 	ModelId::from(verinfer_precompile::cache::sha256(&bytes))
 }
 
 /// The corpus input of a model (`models/NAME.input0.npy`).
+/// The weight of one call of a registered model.
+pub fn call_weight(model: ModelId) -> crate::CallWeight {
+	let analysis = pallet_models::Analyses::<Test>::get(model).unwrap();
+	let cost = pallet_models::Costs::<Test>::get(model).unwrap();
+	let size = pallet_models::Models::<Test>::get(model).unwrap().size;
+	Inference::call_weight(&analysis, &cost, size)
+}
+
+/// What the engine uses running `model` on `inputs` (the dry run's figure).
+pub fn usage(model: ModelId, inputs: Vec<Tensor>) -> verinfer_precompile::engine::Usage {
+	Inference::dry_run(model, inputs).expect("the model runs").usage
+}
+
 pub fn input(name: &str) -> Vec<Tensor> {
 	vec![tensor(&format!("models/{name}.input0.npy"))]
 }

@@ -76,6 +76,38 @@ fn a_blob_that_is_not_an_engine_is_rejected_and_the_engine_stays() {
 }
 
 #[test]
+fn a_blob_uploaded_under_another_blobs_hash_is_rejected_even_where_that_hash_is_compiled() {
+	new_test_ext().execute_with(|| {
+		let probe = upload(ALICE, &fixture("models/mlp.onnx"), "mlp");
+		let before = Engine::<Test>::get();
+		// A node that compiled a real engine under this hash would run it for these bytes if
+		// the hash were taken on trust; one that had not would refuse them.
+		let (claimed, garbage) = (sha(&another_engine()), vec![7u8; 40_000]);
+		let cache = verinfer_precompile::cache::InferenceCache::global();
+		let compiled = cache
+			.engine(&Models::engine_bytes().unwrap(), &mut |key| {
+				sp_io::storage::get(key).map(|v| v.to_vec())
+			})
+			.unwrap()
+			.unwrap();
+		cache.insert_engine(claimed.0, compiled);
+		assert_ok!(Models::begin_engine_upload(RuntimeOrigin::root(), claimed, 40_000));
+		for (index, part) in garbage.chunks(CHUNK as usize).enumerate() {
+			assert_ok!(Models::upload_engine_chunk(
+				RuntimeOrigin::root(),
+				index as u32,
+				chunk(part)
+			));
+		}
+		assert_noop!(
+			Models::activate_engine(RuntimeOrigin::root(), probe),
+			Error::<Test>::EngineHashMismatch
+		);
+		assert_eq!(Engine::<Test>::get(), before);
+	});
+}
+
+#[test]
 fn only_root_touches_the_engine() {
 	new_test_ext().execute_with(|| {
 		let new = another_engine();

@@ -50,6 +50,14 @@ parameter_types! {
 	pub const UploadLifetime: u64 = LIFETIME;
 }
 
+frame_support::parameter_types! {
+	/// The runtime's prices: 1 ns a unit of fuel, 1.5 ns a byte of memory.
+	pub const TestEngineCost: pallet_models::EngineCost =
+		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 1_500 };
+	pub const TestRegistrationLimits: verinfer_precompile::engine::Limits =
+		verinfer_precompile::engine::Limits { fuel: 1 << 29, memory: 128 << 20 };
+}
+
 impl pallet_models::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -59,6 +67,8 @@ impl pallet_models::Config for Test {
 	type UploadLifetime = UploadLifetime;
 	type MaxExpiringPerBlock = ConstU32<4>;
 	type CallAdmission = ();
+	type EngineCost = TestEngineCost;
+	type RegistrationLimits = TestRegistrationLimits;
 	type EngineOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = ();
 }
@@ -138,6 +148,7 @@ pub fn begin(owner: AccountId, bytes: &[u8], name: &str) -> ModelId {
 		metadata(name, "1.0.0"),
 		7,
 		Default::default(),
+		crate::DEFAULT_HEADROOM_PERCENT,
 	));
 	id
 }

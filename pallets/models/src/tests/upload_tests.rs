@@ -4,7 +4,10 @@ use frame_support::{assert_noop, assert_ok, traits::Hooks};
 use verinfer_precompile::analysis::MAX_MODEL_BYTES;
 
 use super::*;
-use crate::{Analyses, Chunks, Error, Event, Expiries, ModelStatus, Models as ModelsStorage};
+use crate::{
+	Analyses, Chunks, Costs, Error, Event, Expiries, ModelStatus, Models as ModelsStorage,
+	DEFAULT_HEADROOM_PERCENT,
+};
 
 #[test]
 fn a_model_uploaded_in_chunks_in_any_order_is_analysed_and_becomes_active() {
@@ -23,6 +26,12 @@ fn a_model_uploaded_in_chunks_in_any_order_is_analysed_and_becomes_active() {
 		assert!(analysis.is_accepted());
 		assert_eq!(analysis.inputs[0].shape, vec![1, 3, 32, 32]);
 		assert_eq!(analysis.cost.multiply_adds, 526_336);
+		// Measured: a load far costlier than a run, and calls allowed the default headroom.
+		let cost = Costs::<Test>::get(id).unwrap();
+		assert!(cost.load.fuel > 10 * cost.probe.fuel && cost.probe.fuel > 0, "{cost:?}");
+		assert_eq!(cost.call.fuel, (cost.probe.fuel * 3).div_ceil(2));
+		let growth = cost.probe.memory - cost.load.memory;
+		assert_eq!(cost.call.memory, cost.load.memory + (growth * 3).div_ceil(2));
 		assert!(model_events().contains(&Event::ModelRegistered {
 			id,
 			owner: ALICE,
@@ -30,6 +39,7 @@ fn a_model_uploaded_in_chunks_in_any_order_is_analysed_and_becomes_active() {
 			version: b"1.0.0".to_vec().try_into().unwrap(),
 			fee: 7,
 			multiply_adds: 526_336,
+			cost,
 		}));
 	});
 }
@@ -43,6 +53,7 @@ fn a_small_model_registers_in_one_call_under_the_sha256_of_its_bytes() {
 			metadata("mlp", "0.1.0"),
 			3,
 			Default::default(),
+			DEFAULT_HEADROOM_PERCENT,
 			chunk(&bytes),
 		));
 		let model = ModelsStorage::<Test>::get(id_of(&bytes)).unwrap();
@@ -55,7 +66,7 @@ fn footprint(id: ModelId) -> (bool, usize, bool, (Balance, Balance)) {
 	(
 		ModelsStorage::<Test>::contains_key(id),
 		Chunks::<Test>::iter_prefix(id).count(),
-		Analyses::<Test>::contains_key(id),
+		Analyses::<Test>::contains_key(id) || Costs::<Test>::contains_key(id),
 		balances(ALICE),
 	)
 }
@@ -68,6 +79,7 @@ fn upload_expecting_refusal(bytes: &[u8], claimed: ModelId) -> String {
 		metadata("x", "1.0.0"),
 		0,
 		Default::default(),
+		DEFAULT_HEADROOM_PERCENT,
 	));
 	for (index, part) in bytes.chunks(CHUNK as usize).enumerate() {
 		assert_ok!(Models::upload_chunk(
@@ -79,7 +91,7 @@ fn upload_expecting_refusal(bytes: &[u8], claimed: ModelId) -> String {
 	}
 	assert_ok!(Models::finalize(RuntimeOrigin::signed(ALICE), claimed));
 	match model_events().last() {
-		Some(Event::ModelRefused { id, owner: ALICE, reason }) if *id == claimed => {
+		Some(Event::ModelRefused { id, owner: ALICE, reason, .. }) if *id == claimed => {
 			String::from_utf8(reason.to_vec()).unwrap()
 		},
 		other => panic!("expected ModelRefused, got {other:?}"),
@@ -133,6 +145,7 @@ fn bad_uploads_are_refused_before_anything_is_stored_or_held() {
 				metadata("m", version),
 				0,
 				Default::default(),
+				DEFAULT_HEADROOM_PERCENT,
 			)
 		};
 		assert_noop!(begin(ALICE, 0, "1.0.0"), Error::<Test>::EmptyModel);
@@ -146,7 +159,8 @@ fn bad_uploads_are_refused_before_anything_is_stored_or_held() {
 				100,
 				metadata("", "1.0.0"),
 				0,
-				Default::default()
+				Default::default(),
+				DEFAULT_HEADROOM_PERCENT,
 			),
 			Error::<Test>::InvalidName
 		);
@@ -224,6 +238,7 @@ fn the_owner_may_cancel_an_upload_and_gets_the_deposit_back() {
 			metadata("m", "1.0.0"),
 			0,
 			Default::default(),
+			DEFAULT_HEADROOM_PERCENT,
 		));
 		assert_noop!(
 			Models::cancel_upload(RuntimeOrigin::signed(BOB), id),
@@ -231,5 +246,92 @@ fn the_owner_may_cancel_an_upload_and_gets_the_deposit_back() {
 		);
 		assert_ok!(Models::cancel_upload(RuntimeOrigin::signed(ALICE), id));
 		assert_eq!(footprint(id), (false, 0, false, (ENDOWMENT, 0)));
+	});
+}
+
+#[test]
+fn a_refused_model_pays_for_the_engine_work_it_caused() {
+	new_test_ext().execute_with(|| {
+		let bytes = fixture("hostile/random_normal.onnx");
+		let id = id_of(&bytes);
+		assert_ok!(Models::begin_upload(
+			RuntimeOrigin::signed(ALICE),
+			id,
+			bytes.len() as u32,
+			metadata("x", "1.0.0"),
+			0,
+			Default::default(),
+			DEFAULT_HEADROOM_PERCENT,
+		));
+		assert_ok!(Models::upload_chunk(RuntimeOrigin::signed(ALICE), id, 0, chunk(&bytes)));
+		let charged = Models::finalize(RuntimeOrigin::signed(ALICE), id).unwrap().actual_weight;
+		let Some(Event::ModelRefused { usage, .. }) = model_events().last().cloned() else {
+			panic!("refused")
+		};
+		// Parsing and analysing it took work, charged as measured, within the up-front bound.
+		assert!(usage.fuel > 0, "{usage:?}");
+		let expected = Models::registration_weight(
+			<() as crate::WeightInfo>::finalize(bytes.len() as u32),
+			1,
+			usage,
+		);
+		assert_eq!(charged, Some(expected));
+		let bound = Models::registration_weight(
+			<() as crate::WeightInfo>::finalize(bytes.len() as u32),
+			1,
+			Models::registration_usage_bound(),
+		);
+		assert!(expected.ref_time() < bound.ref_time());
+	});
+}
+
+#[test]
+fn a_headroom_below_the_probe_or_beyond_the_bound_is_refused() {
+	new_test_ext().execute_with(|| {
+		let bytes = fixture("models/mlp.onnx");
+		for headroom in [0, 99, crate::MAX_HEADROOM_PERCENT + 1] {
+			assert_noop!(
+				Models::register(
+					RuntimeOrigin::signed(ALICE),
+					metadata("mlp", "1.0.0"),
+					0,
+					Default::default(),
+					headroom,
+					chunk(&bytes),
+				),
+				Error::<Test>::InvalidHeadroom
+			);
+		}
+		// Ten times the probe: a call may use ten times what the costliest probe used.
+		assert_ok!(Models::register(
+			RuntimeOrigin::signed(ALICE),
+			metadata("mlp", "1.0.0"),
+			0,
+			Default::default(),
+			1_000,
+			chunk(&bytes),
+		));
+		let cost = Costs::<Test>::get(id_of(&bytes)).unwrap();
+		assert_eq!(cost.call.fuel, cost.probe.fuel * 10);
+	});
+}
+
+#[test]
+fn cancelled_and_finalised_uploads_free_their_place_among_the_expiring() {
+	new_test_ext().execute_with(|| {
+		// As many uploads as may expire in one block, each cancelled at once (deposit back)...
+		for n in 0..4u8 {
+			let id = begin(ALICE, &[n; 100], "m");
+			assert_ok!(Models::cancel_upload(RuntimeOrigin::signed(ALICE), id));
+		}
+		// ...and one finalised.
+		let mlp = fixture("models/mlp.onnx");
+		let id = begin(ALICE, &mlp, "mlp");
+		assert_ok!(Models::upload_chunk(RuntimeOrigin::signed(ALICE), id, 0, chunk(&mlp)));
+		assert_ok!(Models::finalize(RuntimeOrigin::signed(ALICE), id));
+		assert_eq!(Expiries::<Test>::iter().count(), 0, "no id is kept for nothing");
+		// Another upload in the same block still finds room.
+		begin(BOB, &[9; 100], "m");
+		assert_eq!(Expiries::<Test>::get(1 + LIFETIME).len(), 1);
 	});
 }
