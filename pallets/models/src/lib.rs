@@ -56,6 +56,7 @@ pub mod types;
 pub mod weights;
 
 use alloc::{string::ToString, vec::Vec};
+use frame_support::dispatch::WithPostDispatchInfo;
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
@@ -394,10 +395,12 @@ pub mod pallet {
 		#[pallet::weight(Pallet::<T>::finalize_weight(*id))]
 		pub fn finalize(origin: OriginFor<T>, id: ModelId) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let model = Self::owned(id, &who)?;
+			// Refused before the engine runs: charged the storage work alone.
+			let early = |error: DispatchError| error.with_weight(T::WeightInfo::finalize(0));
+			let model = Self::owned(id, &who).map_err(early)?;
 			let size = model.size;
 			let chunks = model.chunks;
-			let done = Self::do_finalize(id, model)?;
+			let done = Self::do_finalize(id, model).map_err(early)?;
 			Ok(Some(Self::registration_weight(T::WeightInfo::finalize(size), chunks, done.usage))
 				.into())
 		}
@@ -419,8 +422,9 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let owner = ensure_signed(origin)?;
 			let size = bytes.len() as u32;
-			let done =
-				Self::do_register(&owner, metadata, fee, declared, headroom_percent, &bytes)?;
+			// Refused before the engine runs: charged the storage work alone.
+			let done = Self::do_register(&owner, metadata, fee, declared, headroom_percent, &bytes)
+				.map_err(|error| error.with_weight(T::WeightInfo::register(size)))?;
 			Ok(Some(Self::registration_weight(T::WeightInfo::register(size), 1, done.usage)).into())
 		}
 

@@ -1,6 +1,6 @@
 //! Uploading, finalising and registering models; refusals and expiry.
 
-use frame_support::{assert_noop, assert_ok, traits::Hooks};
+use frame_support::{assert_noop, assert_ok, dispatch::WithPostDispatchInfo, traits::Hooks};
 use verinfer_precompile::analysis::MAX_MODEL_BYTES;
 
 use super::*;
@@ -187,9 +187,10 @@ fn chunks_must_fit_the_upload_exactly_and_only_the_owner_may_send_them() {
 		assert_noop!(send(ALICE, 2, &bytes[2 * chunk_size..][..10]), Error::<Test>::WrongChunkSize);
 		assert_ok!(send(ALICE, 0, &bytes[..chunk_size]));
 		assert_noop!(send(ALICE, 0, &bytes[..chunk_size]), Error::<Test>::ChunkAlreadyUploaded);
+		// Refused before the engine runs: charged the storage work alone, not the measurement.
 		assert_noop!(
 			Models::finalize(RuntimeOrigin::signed(ALICE), id),
-			Error::<Test>::UploadIncomplete
+			Error::<Test>::UploadIncomplete.with_weight(<() as crate::WeightInfo>::finalize(0))
 		);
 	});
 }
@@ -300,6 +301,7 @@ fn a_headroom_below_the_probe_or_beyond_the_bound_is_refused() {
 					chunk(&bytes),
 				),
 				Error::<Test>::InvalidHeadroom
+					.with_weight(<() as crate::WeightInfo>::register(bytes.len() as u32))
 			);
 		}
 		// Ten times the probe: a call may use ten times what the costliest probe used.
