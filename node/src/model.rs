@@ -186,11 +186,7 @@ fn on_chain(report: &tool::CheckReport, headroom: u32) -> Result<String, String>
 		));
 	}
 	let measurement = &measured.measurement;
-	let cost = pallet_models::ModelCost::new(
-		measurement,
-		headroom,
-		verinfer_precompile::engine::Limits::CALL,
-	);
+	let cost = pallet_models::ModelCost::new(measurement, headroom);
 	let size = u32::try_from(report.bytes).unwrap_or(u32::MAX);
 	let call = Inference::call_info(&measurement.analysis, &cost, size);
 	call.admitted.map_err(|reason| String::from_utf8_lossy(&reason).into_owned())?;

@@ -87,11 +87,7 @@ fn model_check_prints_what_a_call_weighs_on_this_runtime_and_how_many_fit_a_bloc
 	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
 	let model = std::fs::read(fixture("models/cnn.onnx")).unwrap();
 	let measured = tool::check(&engine, &model, &[]).unwrap().measurement.unwrap().measurement;
-	let cost = pallet_models::ModelCost::new(
-		&measured,
-		pallet_models::DEFAULT_HEADROOM_PERCENT,
-		verinfer_precompile::engine::Limits::CALL,
-	);
+	let cost = pallet_models::ModelCost::new(&measured, pallet_models::DEFAULT_HEADROOM_PERCENT);
 	let weight = Inference::call_weight(&measured.analysis, &cost, model.len() as u32);
 	let calls = Inference::calls_per_block(weight, cost.probe, 3 * 32 * 32 * 4);
 	let ms = |picoseconds: u64| picoseconds as f64 / 1e9;

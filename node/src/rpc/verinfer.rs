@@ -240,36 +240,34 @@ where
 		};
 		let declared = declared.unwrap_or_default();
 		let mut report = json!({ "id": hex(&sha256(&bytes)), "size": bytes.len() });
-		let analysed = engine.analyse(&bytes, &declared, Limits::LOAD);
-		let analysis = match analysed.map_err(|e| error(code::NODE, e))?.result {
-			Ok(analysis) => analysis,
-			Err(refused) => {
-				report["verdict"] = json!("refused");
-				report["reasons"] = json!([refused.to_string()]);
-				return Ok(report);
-			},
-		};
-		report["analysis"] = analysis_json(&analysis);
-		if !analysis.is_accepted() {
-			report["verdict"] = json!("refused");
-			report["reasons"] = report["analysis"]["refusals"].clone();
-			return Ok(report);
-		}
-		// Measured as registration measures it, with the default headroom.
+		// Measured as registration measures it: one load. A model refused, or failing on its
+		// probe inputs, is analysed instead, for its reasons.
 		let measured = engine.measure(&bytes, &declared, Limits::LOAD);
 		let measurement = match measured.map_err(|e| error(code::NODE, e))?.result {
 			Ok(measured) => measured.measurement,
 			Err(failed) => {
 				report["verdict"] = json!("refused");
 				report["reasons"] = json!([failed.to_string()]);
+				let analysed = engine.analyse(&bytes, &declared, Limits::LOAD);
+				if let Ok(analysis) = analysed.map_err(|e| error(code::NODE, e))?.result {
+					report["analysis"] = analysis_json(&analysis);
+					if !analysis.is_accepted() {
+						report["reasons"] = report["analysis"]["refusals"].clone();
+					}
+				}
 				return Ok(report);
 			},
 		};
-		let cost = pallet_models::ModelCost::new(
-			&measurement,
-			pallet_models::DEFAULT_HEADROOM_PERCENT,
-			Limits::CALL,
-		);
+		let analysis = measurement.analysis.clone();
+		report["analysis"] = analysis_json(&analysis);
+		if !analysis.is_accepted() {
+			report["verdict"] = json!("refused");
+			report["reasons"] = report["analysis"]["refusals"].clone();
+			return Ok(report);
+		}
+		// With the default headroom.
+		let cost =
+			pallet_models::ModelCost::new(&measurement, pallet_models::DEFAULT_HEADROOM_PERCENT);
 		report["fuel"] = json!({
 			"load": measurement.load.fuel,
 			"probe": measurement.probe.fuel,

@@ -28,8 +28,9 @@
 //! error charged only the checks' weight. Then the engine runs the model through the
 //! `inference::run` host function within the model's call limits; a failure there (out of fuel,
 //! the memory limit, a failure inside tract) is an error too, identical on every validator and
-//! charged what the engine used: a call out of fuel used all of its limit. On success the fee is paid, the result stored and [`Event::InferenceCompleted`]
-//! carries the output hash always and the outputs when small.
+//! charged what the engine used: a call out of fuel used all of its limit. On success the fee is
+//! paid, the result stored and [`Event::InferenceCompleted`] carries the output hash always and
+//! the outputs when small.
 //!
 //! A model whose single call cannot be executed within one extrinsic's share of a block, or whose
 //! outputs exceed [`Config::MaxResultBytes`], is refused at registration ([`CallAdmission`]).

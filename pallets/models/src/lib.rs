@@ -25,9 +25,8 @@
 //! Refused (bytes that do not match the id, not a model, a disallowed operator, over a limit),
 //! the upload is removed, the deposit returned, and `ModelRefused` names the reason. Either way
 //! the owner pays for the engine's work: charged the registration limits up front, refunded what
-//! the measurement did not use. Small models
-//! register in one call with `register`. An upload not finalised within
-//! [`Config::UploadLifetime`] blocks is removed and its deposit returned.
+//! the measurement did not use. Small models register in one call with `register`. An upload not
+//! finalised within [`Config::UploadLifetime`] blocks is removed and its deposit returned.
 //!
 //! The owner may `set_fee`, `transfer` the model (the deposit moves with it), `deprecate` it (no
 //! new calls; past results stay) and then `remove` it (bytes deleted, deposit released).
@@ -815,7 +814,7 @@ impl<T: Config> Pallet<T> {
 				EngineError::Refused(measurement.analysis.refusals).to_string()
 			},
 			Ok(measurement) => {
-				let cost = ModelCost::new(&measurement, model.headroom_percent, Limits::CALL);
+				let cost = ModelCost::new(&measurement, model.headroom_percent);
 				match T::CallAdmission::admit(&measurement.analysis, &cost, model.size) {
 					Err(reason) => alloc::string::String::from_utf8_lossy(&reason).into_owned(),
 					Ok(()) => {

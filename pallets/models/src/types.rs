@@ -79,8 +79,9 @@ pub struct ModelCost {
 
 impl ModelCost {
 	/// The cost of a model measured as `measurement`, with calls allowed `headroom_percent` of
-	/// the probe's fuel and memory growth, within `cap`.
-	pub fn new(measurement: &Measurement, headroom_percent: u32, cap: Limits) -> ModelCost {
+	/// the probe's fuel and memory growth, within the most any call may use ([`Limits::CALL`]).
+	pub fn new(measurement: &Measurement, headroom_percent: u32) -> ModelCost {
+		let cap = Limits::CALL;
 		let scale = |value: u64| {
 			(value as u128 * headroom_percent as u128).div_ceil(100).min(u64::MAX as u128) as u64
 		};

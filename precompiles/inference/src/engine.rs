@@ -132,7 +132,8 @@ impl Usage {
 }
 
 /// What the engine measured of a model when it was registered: the analysis, what loading the
-/// model used, and what running it on the probe inputs used (see `crate::host::probe_inputs`).
+/// model used, and what running it on the probe inputs used (see
+/// [`probe_inputs`](crate::synthetic::probe_inputs)).
 /// Every figure is a deterministic count, so the chain stores it and prices calls from it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct Measurement {

@@ -10,8 +10,8 @@
 //!   move gigabytes for one unit of fuel): the blob is built without it and a blob that uses it is
 //!   not a valid engine.
 //! - **Bounded memory**: a call may grow the instance's linear memory up to its
-//!   [`Limits::memory`] (at most [`crate::analysis::ENGINE_MEMORY_LIMIT`]); a grow past it is refused, the
-//!   engine's allocator fails and the engine traps, which becomes
+//!   [`Limits::memory`] (at most [`crate::analysis::ENGINE_MEMORY_LIMIT`]); a grow past it is
+//!   refused, the engine's allocator fails and the engine traps, which becomes
 //!   [`EngineError::MemoryLimitExceeded`].
 //! - **Every call starts from the same state.** Analysing or loading starts from a fresh
 //!   instance. A loaded model is kept as an *image*: the instance's linear memory right after

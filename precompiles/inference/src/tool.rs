@@ -115,23 +115,28 @@ pub struct Measured {
 	pub usage: Usage,
 }
 
-/// Analyses `model` for the `declared` input shapes and, if the engine accepts it, measures it as
-/// registration does.
+/// Measures `model` for the `declared` input shapes as registration does (one load); when the
+/// engine refuses it or it fails on its probe inputs, analyses it instead, for what the analysis
+/// says.
 pub fn check(
 	engine: &Engine,
 	model: &[u8],
 	declared: &[Option<Vec<u32>>],
 ) -> Result<CheckReport, ToolError> {
-	let analysis =
-		engine.analyse(model, declared, Limits::LOAD)?.into_result().map_err(ToolError::Engine)?;
-	let measurement = if analysis.is_accepted() {
-		let measured = engine.measure(model, declared, Limits::LOAD)?;
-		measured
-			.result
-			.ok()
-			.map(|done| Measured { measurement: done.measurement, usage: measured.usage })
-	} else {
-		None
+	let measured = engine.measure(model, declared, Limits::LOAD)?;
+	let (analysis, measurement) = match measured.result {
+		Ok(done) => (
+			done.measurement.analysis.clone(),
+			Some(Measured { measurement: done.measurement, usage: measured.usage }),
+		),
+		// Refused, or failing on its probe inputs: the analysis says what it can.
+		Err(_) => (
+			engine
+				.analyse(model, declared, Limits::LOAD)?
+				.into_result()
+				.map_err(ToolError::Engine)?,
+			None,
+		),
 	};
 	Ok(CheckReport { model_id: sha256(model), bytes: model.len() as u64, analysis, measurement })
 }
