@@ -156,7 +156,9 @@ fn check(cmd: &CheckCmd) -> Result<(), ToolError> {
 	for shape in &cmd.shapes {
 		declared[shape.index] = Some(shape.dims.clone());
 	}
-	let report = tool::check(&engine(&cmd.engine)?, &model, &declared)?;
+	let registration =
+		<verinfer_runtime::Runtime as pallet_models::Config>::RegistrationLimits::get();
+	let report = tool::check(&engine(&cmd.engine)?, &model, &declared, registration)?;
 	println!("{report}");
 	if !report.analysis.is_accepted() {
 		std::process::exit(2);
@@ -177,15 +179,25 @@ fn check(cmd: &CheckCmd) -> Result<(), ToolError> {
 fn on_chain(report: &tool::CheckReport, headroom: u32) -> Result<String, String> {
 	type Runtime = verinfer_runtime::Runtime;
 	type Inference = pallet_inference::Pallet<Runtime>;
-	let measured = report.measurement.as_ref().ok_or("the model cannot be measured")?;
-	let registration = <Runtime as pallet_models::Config>::RegistrationLimits::get();
-	if measured.usage.fuel > registration.fuel {
-		return Err(format!(
-			"measuring it takes {} units of fuel, above the {} a registration may use",
-			measured.usage.fuel, registration.fuel
-		));
-	}
-	let measurement = &measured.measurement;
+	let measured = report.measurement.as_ref().ok_or("the model was not measured")?;
+	let measurement = match &measured.result {
+		Ok(measurement) => measurement,
+		Err(EngineError::OutOfFuel { limit }) => {
+			return Err(format!(
+				"measuring it (a load and two probe runs) needs more than the {limit} units of \
+				 fuel a registration may use"
+			))
+		},
+		Err(EngineError::MemoryLimitExceeded { limit }) => {
+			return Err(format!(
+				"measuring it (a load and two probe runs) needs more than the {limit} bytes of \
+				 engine memory a registration may use"
+			))
+		},
+		Err(error) => {
+			return Err(format!("measuring it (a load and two probe runs) failed: {error}"))
+		},
+	};
 	let cost = pallet_models::ModelCost::new(measurement, headroom);
 	let size = u32::try_from(report.bytes).unwrap_or(u32::MAX);
 	let call = Inference::call_info(&measurement.analysis, &cost, size);

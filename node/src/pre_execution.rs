@@ -15,7 +15,10 @@
 //!
 //! Transactions entering the pool are made ahead the same way ([`warm_from_pool`]), at a lower
 //! priority than blocks: by the time this node authors a block, or imports one another validator
-//! authored from the same gossiped transactions, its calls are done.
+//! authored from the same gossiped transactions, its calls are done. A pooled call is paid for
+//! only once included, so a signer gets at most [`POOL_CALLS_PER_SIGNER`] made ahead per best
+//! block ([`PoolBudget`]): a flood of calls from one account, more than it can pay for, costs the
+//! node that many runs, not the flood; the rest run when a block that pays for them executes.
 //!
 //! Nothing here decides a result. A worker's outcome is the bytes the executing thread would
 //! make itself (the same engine and path); an outcome that depends on state or on this host is
@@ -23,7 +26,7 @@
 //! takes, which `node/tests/pre_execution.rs` checks block by block, state root by state root.
 
 use std::{
-	collections::VecDeque,
+	collections::{BTreeMap, VecDeque},
 	sync::{atomic::Ordering, Arc, Condvar, Mutex, MutexGuard, Weak},
 	time::Instant,
 };
@@ -38,13 +41,42 @@ use sp_blockchain::HeaderBackend;
 use sp_core::storage::StorageKey;
 use sp_runtime::traits::Header as _;
 use verinfer_precompile::{cache::InferenceCache, interface::RunRequest};
-use verinfer_runtime::{opaque::Block, Hash};
+use verinfer_runtime::{opaque::Block, AccountId, Hash};
 
 use crate::service::FullClient;
 
 /// Queued calls at most per queue: a block's are all queued (a block holds a few hundred at
 /// most); the pool's beyond this are left to be made when a block needs them.
 const MAX_QUEUED: usize = 4096;
+
+/// Pooled calls made ahead per signer and best block. Each is bounded by its model's call limits
+/// (a block's share at most); four cover a dApp's burst within a block time.
+pub const POOL_CALLS_PER_SIGNER: u32 = 4;
+
+/// How many pooled calls each signer has had queued at the current best block: a signer's calls
+/// beyond [`POOL_CALLS_PER_SIGNER`] are not made ahead. Starts afresh at each new best block,
+/// whose import has taken the included calls out of the pool (and paid for them).
+#[derive(Default)]
+pub struct PoolBudget {
+	at: Option<Hash>,
+	queued: BTreeMap<AccountId, u32>,
+}
+
+impl PoolBudget {
+	/// Whether `signer` may have one more pooled call made ahead at best block `at`; counts it.
+	pub fn admit(&mut self, at: Hash, signer: &AccountId) -> bool {
+		if self.at != Some(at) {
+			self.at = Some(at);
+			self.queued.clear();
+		}
+		let queued = self.queued.entry(signer.clone()).or_default();
+		if *queued >= POOL_CALLS_PER_SIGNER {
+			return false;
+		}
+		*queued += 1;
+		true
+	}
+}
 
 /// A call to make ahead, and the block whose state holds its bytes.
 struct Job {
@@ -58,6 +90,8 @@ struct Queues {
 	block: VecDeque<Job>,
 	/// Calls of pooled transactions.
 	pool: VecDeque<Job>,
+	/// What each signer has had queued in `pool`.
+	budget: PoolBudget,
 	closed: bool,
 }
 
@@ -144,12 +178,15 @@ impl PreExecution {
 			},
 		};
 		let mut queues = self.shared.lock();
-		let queue = match source {
-			Source::Block => &mut queues.block,
-			Source::Pool => &mut queues.pool,
-		};
+		let Queues { block, pool, budget, .. } = &mut *queues;
 		let mut queued = 0;
-		for request in requests {
+		for (signer, request) in requests {
+			let queue = match source {
+				Source::Block => &mut *block,
+				// A block pays for every call it holds; the pool for none yet.
+				Source::Pool if !budget.admit(at, &signer) => continue,
+				Source::Pool => &mut *pool,
+			};
 			if queue.len() >= MAX_QUEUED || !self.cache.plan(&request) {
 				continue;
 			}
@@ -262,5 +299,26 @@ where
 			.collect();
 		let best = pre_execution.client.info().best_hash;
 		pre_execution.queue(Source::Pool, best, extrinsics);
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_signer_gets_a_bounded_number_of_pooled_calls_made_ahead_per_best_block() {
+		let (alice, bob) = (AccountId::new([1; 32]), AccountId::new([2; 32]));
+		let (best, next) = (Hash::repeat_byte(1), Hash::repeat_byte(2));
+		let mut budget = PoolBudget::default();
+		let admitted = |budget: &mut PoolBudget, at, signer| {
+			(0..100).filter(|_| budget.admit(at, signer)).count() as u32
+		};
+		// A flood of a hundred calls from one signer: four made ahead, whoever else signs.
+		assert_eq!(admitted(&mut budget, best, &alice), POOL_CALLS_PER_SIGNER);
+		assert_eq!(admitted(&mut budget, best, &bob), POOL_CALLS_PER_SIGNER);
+		assert!(!budget.admit(best, &alice));
+		// A new best block: its import took the included calls out of the pool.
+		assert_eq!(admitted(&mut budget, next, &alice), POOL_CALLS_PER_SIGNER);
 	}
 }

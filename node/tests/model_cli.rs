@@ -2,6 +2,7 @@
 //! fixture files, judged by its output and exit status.
 
 use verinfer_precompile::{
+	engine::Limits,
 	host::Engine,
 	tensor_io::from_npy,
 	tool::{self, hex},
@@ -86,7 +87,12 @@ fn model_check_prints_what_a_call_weighs_on_this_runtime_and_how_many_fit_a_bloc
 	type Inference = pallet_inference::Pallet<verinfer_runtime::Runtime>;
 	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
 	let model = std::fs::read(fixture("models/cnn.onnx")).unwrap();
-	let measured = tool::check(&engine, &model, &[]).unwrap().measurement.unwrap().measurement;
+	let measured = tool::check(&engine, &model, &[], Limits::REGISTRATION)
+		.unwrap()
+		.measurement
+		.unwrap()
+		.result
+		.unwrap();
 	let cost = pallet_models::ModelCost::new(&measured, pallet_models::DEFAULT_HEADROOM_PERCENT);
 	let weight = Inference::call_weight(&measured.analysis, &cost, model.len() as u32);
 	let calls = Inference::calls_per_block(weight, cost.probe, 3 * 32 * 32 * 4);
@@ -108,4 +114,20 @@ fn model_check_prints_what_a_call_weighs_on_this_runtime_and_how_many_fit_a_bloc
 	);
 	assert!(stdout.contains(&expected), "{stdout}\nexpected:\n{expected}");
 	assert!(measured.probe.fuel > 1_000_000 && calls > 1, "{stdout}");
+}
+
+#[test]
+fn model_check_refuses_a_model_whose_measurement_outruns_the_registration_fuel() {
+	// MaxPool over a 64×64 window: accepted by the static analysis, seconds of work per call.
+	// The check stops where registration would, at the registration's fuel.
+	let (code, stdout, _) = verinfer_model(&["check", &fixture("hostile/maxpool_window_64.onnx")]);
+	assert_eq!(code, 2, "{stdout}");
+	let limit = Limits::REGISTRATION.fuel;
+	assert!(
+		stdout.contains(&format!(
+			"on chain    refused: measuring it (a load and two probe runs) needs more than the \
+			 {limit} units of fuel a registration may use"
+		)),
+		"{stdout}"
+	);
 }

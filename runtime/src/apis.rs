@@ -234,7 +234,7 @@ impl_runtime_apis! {
 
 		fn pre_execution(
 			extrinsics: Vec<<Block as BlockT>::Extrinsic>,
-		) -> Vec<verinfer_precompile::interface::RunRequest> {
+		) -> Vec<(AccountId, verinfer_precompile::interface::RunRequest)> {
 			extrinsics.into_iter().filter_map(crate::pre_execution).collect()
 		}
 	}

@@ -161,18 +161,23 @@ parameter_types! {
 }
 
 parameter_types! {
-	/// What the engine's work weighs. Provisional, from the corpus on an AMD EPYC (2 cores, a
-	/// virtual machine): runs take 0.2–0.9 ns a unit of fuel beyond a call's fixed cost, loads
-	/// 0.2–0.7; a fresh instance costs 1.35 ns a byte of its image (copy and page faults). Both
-	/// rounded up with a margin until the worst-case calibration (hostile operator mixes, an
-	/// optimised node) replaces them.
+	/// What the engine's work weighs, calibrated by `scripts/bench-prices.sh` on an optimised
+	/// build (AMD EPYC, 2 cores, a virtual machine) over the fixture corpus and the hostile-cost
+	/// corpus (pooling windows, transposed convolutions, broadcasts, gathers, int64 division,
+	/// float64 square roots, subnormal matrix products, long chains, bulk copies): the costliest
+	/// unit of fuel measured is 0.46 ns (a subnormal matrix product), and a fresh instance costs
+	/// up to 0.9 ns a byte of its memory beyond that (copying the image, page faults, the
+	/// engine's constructors on a load). Priced at 1 ns a unit of fuel and 0.5 ns a byte, every
+	/// registration, load and call of both corpora takes at most 0.78 of what it is charged
+	/// after its refund (0.61–0.78 over three runs): a margin for slower machines and busy ones.
 	pub const EngineCost: pallet_models::EngineCost =
-		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 1_500 };
+		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
 	/// Measuring a model at registration may use 2^29 ≈ 537 M units of fuel and 128 MiB of
-	/// engine memory: with three instances' memory (a load, two probes) about 1.1 s of weight,
-	/// inside one extrinsic's 1.5 s. The corpus' models load in 8–54 M units.
+	/// engine memory ([`Limits::REGISTRATION`](verinfer_precompile::engine::Limits::REGISTRATION)):
+	/// with three instances' memory (a load, two probes) about 1.1 s of weight, inside one
+	/// extrinsic's 1.5 s.
 	pub const ModelRegistrationLimits: verinfer_precompile::engine::Limits =
-		verinfer_precompile::engine::Limits { fuel: 1 << 29, memory: 128 << 20 };
+		verinfer_precompile::engine::Limits::REGISTRATION;
 }
 
 impl pallet_models::Config for Runtime {
@@ -200,18 +205,26 @@ parameter_types! {
 	pub const InferenceHostShare: Perbill = Perbill::from_percent(30);
 	/// Results stay a day: long enough for any client to read them after its call is included.
 	pub const InferenceResultRetention: BlockNumber = DAYS;
+	pub const InferenceResultDepositBase: Balance = 100 * MICRO_UNIT;
 }
 
 impl pallet_inference::Config for Runtime {
 	type Hosts = Hosting;
 	type HostShare = InferenceHostShare;
 	type ResultRetention = InferenceResultRetention;
-	/// 256 KiB of outputs per call: a 50,000-class f32 logit vector fits; a day of full blocks of
-	/// such calls stays within a few GiB of state.
+	/// 256 KiB of outputs per call: a 50,000-class f32 logit vector fits.
 	type MaxResultBytes = ConstU32<{ 256 * 1024 }>;
 	/// Outputs up to 4 KiB (a 1,000-class f32 vector) ride in the event, so a client needs no
 	/// second query.
 	type MaxEventOutputBytes = ConstU32<{ 4 * 1024 }>;
+	/// 512 KiB of results per block (two of the largest, thousands of classifier outputs): with
+	/// a day's retention, results take at most 7 GiB of state, every byte under a deposit.
+	type MaxResultBytesPerBlock = ConstU32<{ 512 * 1024 }>;
+	/// A result's storage item (its key and record besides the outputs, about 100 bytes) and
+	/// each byte of its outputs hold what a model's bytes hold: 1 µUNIT a byte, so the largest
+	/// result holds 0.26 UNIT for a day.
+	type ResultDepositBase = InferenceResultDepositBase;
+	type ResultDepositPerByte = ModelDepositPerByte;
 	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
 }
 

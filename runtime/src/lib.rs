@@ -144,19 +144,19 @@ pub type UncheckedExtrinsic =
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// The host-function call `extrinsic` would make if applied now, if it is a signed `infer` that
-/// passes `infer`'s checks (see `InferenceApi::pre_execution`). Read-only: the signature is not
+/// The host-function call `extrinsic` would make if applied now, and its signer, if it is a signed
+/// `infer` that passes `infer`'s checks (see `InferenceApi::pre_execution`). Read-only: the signature is not
 /// checked, because nothing is applied; a forged one only makes the node compute ahead what the
 /// block's execution would refuse, and a block (or pool) that holds it is refused anyway.
 pub fn pre_execution(
 	extrinsic: UncheckedExtrinsic,
-) -> Option<verinfer_precompile::interface::RunRequest> {
+) -> Option<(AccountId, verinfer_precompile::interface::RunRequest)> {
 	use sp_runtime::traits::StaticLookup;
 	let generic::Preamble::Signed(address, ..) = extrinsic.preamble else { return None };
 	let caller = <Runtime as frame_system::Config>::Lookup::lookup(address).ok()?;
 	match extrinsic.function {
 		RuntimeCall::Inference(pallet_inference::Call::infer { model, inputs, max_fee }) => {
-			Inference::pre_execution(&caller, model, inputs, max_fee)
+			Inference::pre_execution(&caller, model, inputs, max_fee).map(|run| (caller, run))
 		},
 		_ => None,
 	}

@@ -11,11 +11,17 @@
 //! | `models_list(at?)` | every model, ordered by id |
 //! | `models_get(id, at?)` | one model, or `null` |
 //! | `models_inspect(bytes, declared?, at?)` | the chain's engine's analysis of a model not registered: specs, operators, cost, verdict, call weight (unsafe: it runs the engine on any bytes) |
-//! | `inference_dryRun(model, inputs, at?)` | the outputs, weight and fee a call would have, changing nothing |
+//! | `inference_dryRun(model, inputs, at?)` | the outputs, weight, fee and result deposit a call would have, changing nothing (within the call's limits; on a public RPC one at a time per [`PUBLIC_DRY_RUNS`]) |
 //! | `inference_result(requestId, at?)` | a stored result, or `null` |
 //! | `hosts_list(model?, at?)` | the hosts of a model, or every host |
 
-use std::{marker::PhantomData, sync::Arc};
+use std::{
+	marker::PhantomData,
+	sync::{
+		atomic::{AtomicUsize, Ordering},
+		Arc,
+	},
+};
 
 use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned, Extensions};
 use serde_json::{json, Value};
@@ -47,7 +53,14 @@ mod code {
 	pub const INVALID_PARAMS: i32 = -32602;
 	/// The node cannot run the engine.
 	pub const NODE: i32 = 9003;
+	/// The node is making as many dry runs for public callers as it may: try again.
+	pub const BUSY: i32 = 9004;
 }
+
+/// Dry runs a public (safe-methods-only) RPC makes at once. Each is metered within its model's
+/// call limits, at most an extrinsic's share of a block; this bounds what public callers, who pay
+/// nothing, can take of the node at any moment: one core. A node's own (unsafe) RPC is unbounded.
+pub const PUBLIC_DRY_RUNS: usize = 1;
 
 fn error(code: i32, message: impl std::fmt::Display) -> ErrorObjectOwned {
 	ErrorObjectOwned::owned(code, message.to_string(), None::<()>)
@@ -77,7 +90,7 @@ pub trait ModelsApi {
 #[rpc(server, namespace = "inference")]
 pub trait InferenceApi {
 	/// Runs `model` on `inputs` as `inference.infer` would, without a transaction.
-	#[method(name = "dryRun", blocking)]
+	#[method(name = "dryRun", blocking, with_extensions)]
 	fn dry_run(&self, model: H256, inputs: Vec<Value>, at: Option<H256>) -> RpcResult<Value>;
 
 	/// The result stored under `request_id`, or `null` once pruned (or never made).
@@ -96,18 +109,45 @@ pub trait HostsApi {
 pub struct Verinfer<C, B> {
 	client: Arc<C>,
 	cache: Arc<InferenceCache>,
+	/// Dry runs being made for public callers.
+	public_dry_runs: Arc<AtomicUsize>,
 	_backend: PhantomData<fn() -> B>,
 }
 
 impl<C, B> Clone for Verinfer<C, B> {
 	fn clone(&self) -> Self {
-		Verinfer { client: self.client.clone(), cache: self.cache.clone(), _backend: PhantomData }
+		Verinfer {
+			client: self.client.clone(),
+			cache: self.cache.clone(),
+			public_dry_runs: self.public_dry_runs.clone(),
+			_backend: PhantomData,
+		}
 	}
 }
 
 impl<C, B> Verinfer<C, B> {
 	pub fn new(client: Arc<C>, cache: Arc<InferenceCache>) -> Self {
-		Verinfer { client, cache, _backend: PhantomData }
+		Verinfer { client, cache, public_dry_runs: Default::default(), _backend: PhantomData }
+	}
+}
+
+/// A public dry run's place among [`PUBLIC_DRY_RUNS`], given back when dropped.
+struct DryRunSlot<'a>(&'a AtomicUsize);
+
+impl<'a> DryRunSlot<'a> {
+	fn take(running: &'a AtomicUsize) -> Option<Self> {
+		running
+			.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+				(n < PUBLIC_DRY_RUNS).then_some(n + 1)
+			})
+			.ok()
+			.map(|_| DryRunSlot(running))
+	}
+}
+
+impl Drop for DryRunSlot<'_> {
+	fn drop(&mut self) {
+		self.0.fetch_sub(1, Ordering::AcqRel);
 	}
 }
 
@@ -240,9 +280,11 @@ where
 		};
 		let declared = declared.unwrap_or_default();
 		let mut report = json!({ "id": hex(&sha256(&bytes)), "size": bytes.len() });
-		// Measured as registration measures it: one load. A model refused, or failing on its
-		// probe inputs, is analysed instead, for its reasons.
-		let measured = engine.measure(&bytes, &declared, Limits::LOAD);
+		// Measured as registration measures it: one load, within the registration's limits. A
+		// model refused, or failing on its probe inputs, is analysed instead, for its reasons.
+		let registration =
+			<verinfer_runtime::Runtime as pallet_models::Config>::RegistrationLimits::get();
+		let measured = engine.measure(&bytes, &declared, registration);
 		let measurement = match measured.map_err(|e| error(code::NODE, e))?.result {
 			Ok(measured) => measured.measurement,
 			Err(failed) => {
@@ -298,7 +340,26 @@ where
 	C::Api: InferenceRuntimeApi<Block, AccountId, Balance, BlockNumber>,
 	B: Send + Sync + 'static,
 {
-	fn dry_run(&self, model: H256, inputs: Vec<Value>, at: Option<H256>) -> RpcResult<Value> {
+	fn dry_run(
+		&self,
+		ext: &Extensions,
+		model: H256,
+		inputs: Vec<Value>,
+		at: Option<H256>,
+	) -> RpcResult<Value> {
+		// A public caller waits for no one: a busy node says so at once.
+		let _slot = match sc_rpc_api::check_if_safe(ext) {
+			Ok(()) => None,
+			Err(_) => Some(DryRunSlot::take(&self.public_dry_runs).ok_or_else(|| {
+				error(
+					code::BUSY,
+					format!(
+						"the node is making {PUBLIC_DRY_RUNS} dry run(s) for public callers, the \
+						 most it makes at once; try again"
+					),
+				)
+			})?),
+		};
 		let inputs = inputs
 			.iter()
 			.enumerate()
@@ -315,6 +376,7 @@ where
 				"outputHash": hex(&dry.output_hash.0),
 				"weight": weight_json(dry.weight),
 				"fee": dry.fee.to_string(),
+				"deposit": dry.deposit.to_string(),
 			})),
 			Err(pallet_inference::DryRunError::Refused(dispatch)) => {
 				Err(error(code::REFUSED, format!("refused: {}", crate::client::describe(dispatch))))
@@ -336,6 +398,7 @@ where
 					"caller": result.caller.to_ss58check(),
 					"at": result.at,
 					"fee": result.fee.to_string(),
+					"deposit": result.deposit.to_string(),
 					"outputHash": hex(&result.output_hash.0),
 					"outputs": tensors_json(&result.outputs)?,
 				}))
@@ -371,5 +434,21 @@ where
 				})
 			})
 			.collect())
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn public_dry_runs_are_bounded_and_a_finished_one_frees_its_place() {
+		let running = AtomicUsize::new(0);
+		let slots: Vec<_> = (0..PUBLIC_DRY_RUNS).map(|_| DryRunSlot::take(&running)).collect();
+		assert!(slots.iter().all(Option::is_some));
+		assert!(DryRunSlot::take(&running).is_none(), "one more than the bound");
+		drop(slots);
+		assert_eq!(running.load(Ordering::Acquire), 0);
+		assert!(DryRunSlot::take(&running).is_some());
 	}
 }

@@ -6,7 +6,7 @@
 
 use alloc::vec;
 use frame_benchmarking::v2::*;
-use frame_support::traits::fungible::{Inspect, Mutate};
+use frame_support::traits::fungible::{Inspect, InspectHold, Mutate, MutateHold};
 use frame_system::RawOrigin;
 use pallet_models::{ModelMetadata, Pallet as ModelsPallet};
 use verinfer_precompile::{
@@ -171,7 +171,7 @@ mod benchmarks {
 	}
 
 	/// `on_idle` removing one expired result, of the largest outputs a result may hold (the
-	/// pruning reads each result to learn its age). Includes reading the two cursors and writing
+	/// pruning reads each result to learn its age), and releasing its deposit. Includes reading the two cursors and writing
 	/// one back, which `on_idle` does once however many results it removes.
 	#[benchmark]
 	fn prune_result() {
@@ -179,13 +179,24 @@ mod benchmarks {
 		let now = at.saturating_add(T::ResultRetention::get()).saturating_add(1u32.into());
 		let data = vec![0; (T::MaxResultBytes::get() as usize).saturating_sub(64)];
 		let output = Tensor { dtype: DType::U8, shape: vec![data.len() as u32], data };
+		// The caller holds the result's deposit, which pruning releases.
+		let caller: T::AccountId = account("caller", 0, 0);
+		funded::<T>(&caller);
+		let deposit = Pallet::<T>::result_deposit(vec![output.clone()].encode().len() as u64);
+		<T as pallet_models::Config>::Currency::hold(
+			&HoldReason::ResultStorage.into(),
+			&caller,
+			deposit,
+		)
+		.expect("funded");
 		Results::<T>::insert(
 			0,
 			InferenceResult {
 				model: ModelId::repeat_byte(1),
-				caller: account("caller", 0, 0),
+				caller: caller.clone(),
 				at,
 				fee: 0u32.into(),
+				deposit,
 				output_hash: H256::repeat_byte(2),
 				outputs: vec![output],
 			},
@@ -200,6 +211,11 @@ mod benchmarks {
 
 		assert!(!Results::<T>::contains_key(0));
 		assert_eq!(OldestResult::<T>::get(), 1);
+		assert!(<T as pallet_models::Config>::Currency::balance_on_hold(
+			&HoldReason::ResultStorage.into(),
+			&caller
+		)
+		.is_zero());
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::tests::new_test_ext(), crate::tests::Test);

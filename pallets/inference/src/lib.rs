@@ -8,6 +8,11 @@
 //! - **Result**: the outputs of one call with who asked, when, what was paid and the outputs'
 //!   SHA-256 ([`InferenceResult`]); kept for [`Config::ResultRetention`] blocks, then removed in
 //!   `on_idle`, oldest first.
+//! - **Result deposit**: held from the caller (a fungible hold, [`HoldReason::ResultStorage`])
+//!   while its result is in state, released when it is pruned: [`Config::ResultDepositBase`] +
+//!   [`Config::ResultDepositPerByte`] × the result's bytes. The results of one block hold at most
+//!   [`Config::MaxResultBytesPerBlock`] bytes of outputs, so state grows by at most that much per
+//!   block of the retention period, each byte paid for by a deposit.
 //! - **Fee**: the model's per-call fee, set by its owner. [`Config::HostShare`] of it goes to the
 //!   hosts serving the model (stake-weighted, by [`Config::Hosts`]), the rest to the owner; with
 //!   no host serving, all to the owner. The ordinary transaction fee is paid besides.
@@ -24,13 +29,14 @@
 //!
 //! `infer(model, inputs, max_fee)` first checks, before running anything, that the model is
 //! Active, that the inputs match its specs exactly (count, dtype, shape, well-formed tensors),
-//! that the fee is at most `max_fee` and that the caller can pay it. Any of these failing is an
-//! error charged only the checks' weight. Then the engine runs the model through the
-//! `inference::run` host function within the model's call limits; a failure there (out of fuel,
+//! that the fee is at most `max_fee`, that the caller can pay it and the result's deposit (for the
+//! most bytes the model's outputs may take), and that the block's results have room for them. Any
+//! of these failing is an error charged only the checks' weight. Then the engine runs the model
+//! through the `inference::run` host function within the model's call limits; a failure there (out of fuel,
 //! the memory limit, a failure inside tract) is an error too, identical on every validator and
 //! charged what the engine used: a call out of fuel used all of its limit. On success the fee is
-//! paid, the result stored and [`Event::InferenceCompleted`] carries the output hash always and
-//! the outputs when small.
+//! paid, the result's deposit held, the result stored and [`Event::InferenceCompleted`] carries
+//! the output hash always and the outputs when small.
 //!
 //! A model whose single call cannot be executed within one extrinsic's share of a block, or whose
 //! outputs exceed [`Config::MaxResultBytes`], is refused at registration ([`CallAdmission`]).
@@ -53,8 +59,8 @@ use frame_support::{
 	dispatch::{DispatchClass, PostDispatchInfo, WithPostDispatchInfo},
 	pallet_prelude::*,
 	traits::{
-		fungible::{Inspect, Mutate},
-		tokens::{Fortitude, Preservation},
+		fungible::{Inspect, Mutate, MutateHold},
+		tokens::{Fortitude, Precision, Preservation},
 	},
 };
 use frame_system::pallet_prelude::*;
@@ -64,7 +70,7 @@ use pallet_models::{
 };
 use sp_core::H256;
 use sp_runtime::{
-	traits::{Saturating, Zero},
+	traits::{SaturatedConversion, Saturating, Zero},
 	Perbill,
 };
 use verinfer_precompile::{
@@ -99,7 +105,10 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config:
 		frame_system::Config<RuntimeEvent: From<Event<Self>>>
-		+ pallet_models::Config<Currency: Mutate<Self::AccountId>>
+		+ pallet_models::Config<
+			Currency: Mutate<Self::AccountId>,
+			RuntimeHoldReason: From<HoldReason>,
+		>
 	{
 		/// Pays the hosts serving a model their share of its fee.
 		type Hosts: HostRewards<Self::AccountId, BalanceOf<Self>>;
@@ -116,6 +125,17 @@ pub mod pallet {
 		/// Outputs of at most this many bytes are carried in `InferenceCompleted` itself.
 		#[pallet::constant]
 		type MaxEventOutputBytes: Get<u32>;
+		/// Most bytes of outputs the results stored in one block may hold together: with
+		/// [`Config::ResultRetention`], what bounds the state results take.
+		#[pallet::constant]
+		type MaxResultBytesPerBlock: Get<u32>;
+		/// Held from the caller for each stored result until it is pruned.
+		#[pallet::constant]
+		type ResultDepositBase: Get<BalanceOf<Self>>;
+		/// Held from the caller per byte of a stored result's outputs (SCALE-encoded) until it is
+		/// pruned.
+		#[pallet::constant]
+		type ResultDepositPerByte: Get<BalanceOf<Self>>;
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -134,11 +154,24 @@ pub mod pallet {
 	#[pallet::unbounded]
 	pub type Results<T: Config> = StorageMap<_, Twox64Concat, RequestId, ResultOf<T>>;
 
+	/// Bytes of outputs the results stored in this block hold; cleared at the start of each
+	/// block.
+	#[pallet::storage]
+	#[pallet::whitelist_storage]
+	pub type BlockResultBytes<T: Config> = StorageValue<_, u32, ValueQuery>;
+
 	/// Models already loaded (and paid for) in this block; cleared at the start of each block.
 	#[pallet::storage]
 	#[pallet::whitelist_storage]
 	pub type WarmModels<T: Config> =
 		StorageValue<_, BoundedVec<ModelId, MaxWarmModels>, ValueQuery>;
+
+	/// Why the inference pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A result is in state: released when it is pruned.
+		ResultStorage,
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -175,8 +208,11 @@ pub mod pallet {
 		InputShapeMismatch { index: u8 },
 		/// The model's fee is above the `max_fee` the caller accepts.
 		FeeAboveMax,
-		/// The caller cannot pay the model's fee.
+		/// The caller cannot pay the model's fee and the result's deposit.
 		InsufficientBalance,
+		/// The results stored in this block already hold so many bytes that this call's outputs
+		/// may not fit ([`Config::MaxResultBytesPerBlock`]): try again in a later block.
+		BlockResultsFull,
 		/// The engine needed more memory than the call may use.
 		EngineMemoryExceeded,
 		/// The call used all the fuel it may use (its model's measured cost times the headroom
@@ -194,7 +230,8 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(_: BlockNumberFor<T>) -> Weight {
 			WarmModels::<T>::kill();
-			T::DbWeight::get().writes(1)
+			BlockResultBytes::<T>::kill();
+			T::DbWeight::get().writes(2)
 		}
 
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
@@ -240,7 +277,13 @@ pub mod pallet {
 				encoded.len() as u64 <= T::MaxResultBytes::get() as u64,
 				Error::<T>::OutputTooLarge.with_weight(actual)
 			);
+			let deposit = Self::result_deposit(encoded.len() as u64);
+			T::Currency::hold(&HoldReason::ResultStorage.into(), &caller, deposit)
+				.map_err(|_| Error::<T>::InsufficientBalance.with_weight(actual))?;
 			Self::pay(model, &record, &caller).map_err(|error| error.with_weight(actual))?;
+			BlockResultBytes::<T>::mutate(|bytes| {
+				*bytes = bytes.saturating_add(u32::try_from(encoded.len()).unwrap_or(u32::MAX))
+			});
 			if !warm {
 				// Full: the load is simply charged again for the next model (see MaxWarmModels).
 				let _ = WarmModels::<T>::try_mutate(|warm| warm.try_push(model));
@@ -268,6 +311,7 @@ pub mod pallet {
 					caller,
 					at: frame_system::Pallet::<T>::block_number(),
 					fee: record.fee,
+					deposit,
 					output_hash,
 					outputs,
 				},
@@ -415,9 +459,18 @@ impl<T: Config> Pallet<T> {
 	) -> Result<(ModelOf<T>, Analysis, ModelCost), Error<T>> {
 		let (record, analysis, cost) = Self::callable(model, inputs)?;
 		ensure!(record.fee <= max_fee, Error::<T>::FeeAboveMax);
+		let result_bytes = Self::result_bytes_bound(&analysis);
+		ensure!(
+			(BlockResultBytes::<T>::get() as u64).saturating_add(result_bytes)
+				<= T::MaxResultBytesPerBlock::get() as u64,
+			Error::<T>::BlockResultsFull
+		);
 		let spendable =
 			T::Currency::reducible_balance(caller, Preservation::Preserve, Fortitude::Polite);
-		ensure!(spendable >= record.fee, Error::<T>::InsufficientBalance);
+		ensure!(
+			spendable >= record.fee.saturating_add(Self::result_deposit(result_bytes)),
+			Error::<T>::InsufficientBalance
+		);
 		ensure!(pallet_models::Engine::<T>::exists(), Error::<T>::NoEngine);
 		Ok((record, analysis, cost))
 	}
@@ -503,7 +556,17 @@ impl<T: Config> Pallet<T> {
 			used.saturating_accrue(per_result);
 			match Results::<T>::get(oldest) {
 				Some(result) if result.at.saturating_add(T::ResultRetention::get()) > now => break,
-				_ => {
+				result => {
+					if let Some(result) = result {
+						// Best effort: a hold can only have shrunk by a slash of the caller's
+						// holds, and what is left of it is theirs.
+						let _ = T::Currency::release(
+							&HoldReason::ResultStorage.into(),
+							&result.caller,
+							result.deposit,
+							Precision::BestEffort,
+						);
+					}
 					Results::<T>::remove(oldest);
 					oldest += 1;
 				},
@@ -516,6 +579,22 @@ impl<T: Config> Pallet<T> {
 		used
 	}
 
+	/// The most bytes the SCALE-encoded outputs of a model with this analysis take: each
+	/// tensor's data plus a header of at most 64 bytes (dtype, shape, lengths).
+	pub fn result_bytes_bound(analysis: &Analysis) -> u64 {
+		analysis
+			.outputs
+			.iter()
+			.fold(0u64, |bytes, spec| bytes.saturating_add(spec.byte_len()).saturating_add(64))
+	}
+
+	/// The deposit a result of `bytes` bytes of outputs holds.
+	pub fn result_deposit(bytes: u64) -> BalanceOf<T> {
+		let bytes: BalanceOf<T> = bytes.saturated_into();
+		T::ResultDepositBase::get()
+			.saturating_add(T::ResultDepositPerByte::get().saturating_mul(bytes))
+	}
+
 	/// Runs `model` on `inputs` as `infer` would, changing nothing.
 	pub fn dry_run(
 		model: ModelId,
@@ -525,7 +604,8 @@ impl<T: Config> Pallet<T> {
 			Self::callable(model, &inputs).map_err(|error| DryRunError::Refused(error.into()))?;
 		let ran = Self::run(model, &record, &cost, inputs);
 		let outputs = ran.result.map_err(DryRunError::Failed)?;
-		let output_hash = H256::from(sp_io::hashing::sha2_256(&outputs.encode()));
+		let encoded = outputs.encode();
+		let output_hash = H256::from(sp_io::hashing::sha2_256(&encoded));
 		let weight = Self::call_weight(&analysis, &cost, record.size);
 		Ok(DryRun {
 			outputs,
@@ -534,6 +614,7 @@ impl<T: Config> Pallet<T> {
 			used: weight.used(ran.usage),
 			usage: ran.usage,
 			fee: record.fee,
+			deposit: Self::result_deposit(encoded.len() as u64),
 		})
 	}
 
@@ -578,12 +659,8 @@ impl<T: Config> Pallet<T> {
 
 impl<T: Config> CallAdmission for Pallet<T> {
 	fn admit(analysis: &Analysis, cost: &ModelCost, size: u32) -> Result<(), Vec<u8>> {
-		// Upper bound of the SCALE encoding: each tensor's data plus a small header.
-		let outputs = analysis
-			.outputs
-			.iter()
-			.fold(0u64, |bytes, spec| bytes.saturating_add(spec.byte_len()).saturating_add(64));
-		let limit = T::MaxResultBytes::get() as u64;
+		let outputs = Self::result_bytes_bound(analysis);
+		let limit = T::MaxResultBytes::get().min(T::MaxResultBytesPerBlock::get()) as u64;
 		if outputs > limit {
 			return Err(format!(
 				"outputs of {outputs} bytes are above the {limit} bytes a result may hold"

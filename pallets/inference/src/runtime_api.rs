@@ -34,9 +34,12 @@ sp_api::decl_runtime_apis! {
 		fn call_info(analysis: Analysis, cost: ModelCost, size: u32) -> CallInfo;
 		/// The engine blob in state, as the host functions read it.
 		fn engine() -> Option<StoredBytes>;
-		/// The host-function calls these extrinsics would make if applied in this state, in order:
-		/// signed `infer` calls that pass `infer`'s checks. The node makes them ahead of executing
-		/// a block, or of including pooled transactions.
-		fn pre_execution(extrinsics: Vec<<Block as BlockT>::Extrinsic>) -> Vec<RunRequest>;
+		/// The host-function calls these extrinsics would make if applied in this state, in order,
+		/// each with the account that signed it: signed `infer` calls that pass `infer`'s checks.
+		/// The node makes them ahead of executing a block, or of including pooled transactions
+		/// (a bounded number per signer).
+		fn pre_execution(
+			extrinsics: Vec<<Block as BlockT>::Extrinsic>,
+		) -> Vec<(AccountId, RunRequest)>;
 	}
 }

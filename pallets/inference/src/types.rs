@@ -23,6 +23,9 @@ pub struct InferenceResult<AccountId, Balance, BlockNumber> {
 	pub at: BlockNumber,
 	/// What the caller paid the model's owner and hosts.
 	pub fee: Balance,
+	/// What the caller holds while the result is in state ([`crate::HoldReason::ResultStorage`]),
+	/// released when it is pruned.
+	pub deposit: Balance,
 	/// SHA-256 of the SCALE-encoded `outputs`: what `verinfer model run` prints for the same model
 	/// and inputs.
 	pub output_hash: H256,
@@ -57,6 +60,8 @@ pub struct DryRun<Balance> {
 	pub used: Weight,
 	/// The model's per-call fee, paid besides the transaction fee.
 	pub fee: Balance,
+	/// What the result would hold from the caller until it is pruned.
+	pub deposit: Balance,
 }
 
 /// What one call of a model weighs and whether the chain admits it, as `finalize` decides.

@@ -4,7 +4,8 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::ConstU32, weights::Weight, BoundedVec};
 use scale_info::TypeInfo;
 use sp_core::H256;
-use verinfer_precompile::engine::{Limits, Measurement, Usage};
+use verinfer_precompile::engine::Usage;
+pub use verinfer_precompile::engine::{ModelCost, DEFAULT_HEADROOM_PERCENT, MAX_HEADROOM_PERCENT};
 
 /// A model's id: the SHA-256 of its exact ONNX bytes.
 pub type ModelId = H256;
@@ -24,16 +25,6 @@ pub type MaxDeclaredRank = ConstU32<{ verinfer_precompile::analysis::MAX_RANK }>
 pub type DeclaredShape = Option<BoundedVec<u32, MaxDeclaredRank>>;
 /// The shapes declared for a model's inputs, in order; empty keeps all of the model's own.
 pub type DeclaredShapes = BoundedVec<DeclaredShape, MaxDeclaredInputs>;
-
-/// The headroom a registration gets unless its owner asks for more: a call may use 150 % of the
-/// fuel and of the memory growth its costliest probe used. Enough for the models whose work does
-/// not depend on their inputs' values (most neural networks: the probes differ by a few per cent);
-/// owners of trees, loops and conditionals should measure their worst input and raise it.
-pub const DEFAULT_HEADROOM_PERCENT: u32 = 150;
-
-/// The largest headroom: 100,000 % (a thousand times the probe), far beyond any model whose
-/// probe is representative; the chain's per-call fuel cap bounds it anyway.
-pub const MAX_HEADROOM_PERCENT: u32 = 100_000;
 
 /// What the engine's work costs: the benchmarked, worst-case time per unit of each count the
 /// engine reports ([`Usage`](verinfer_precompile::engine::Usage)).
@@ -59,47 +50,6 @@ impl EngineCost {
 	/// The weight of what an engine call used.
 	pub fn of(&self, usage: Usage) -> Weight {
 		self.weight(usage.fuel, usage.memory)
-	}
-}
-
-/// What calls of a model cost and may use, from the engine's measurement at registration.
-#[derive(
-	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
-)]
-pub struct ModelCost {
-	/// What loading the model used: paid by a call that loads it. Its memory is the image
-	/// every call starts from.
-	pub load: Usage,
-	/// What the costliest probe run used.
-	pub probe: Usage,
-	/// The most one call may use: the probe's fuel and memory growth times the headroom,
-	/// within the chain's caps.
-	pub call: Limits,
-}
-
-impl ModelCost {
-	/// The cost of a model measured as `measurement`, with calls allowed `headroom_percent` of
-	/// the probe's fuel and memory growth, within the most any call may use ([`Limits::CALL`]).
-	pub fn new(measurement: &Measurement, headroom_percent: u32) -> ModelCost {
-		let cap = Limits::CALL;
-		let scale = |value: u64| {
-			(value as u128 * headroom_percent as u128).div_ceil(100).min(u64::MAX as u128) as u64
-		};
-		let image = measurement.load.memory;
-		let growth = measurement.probe.memory.saturating_sub(image);
-		ModelCost {
-			load: measurement.load,
-			probe: measurement.probe,
-			call: Limits {
-				fuel: scale(measurement.probe.fuel).min(cap.fuel),
-				memory: image.saturating_add(scale(growth)).min(cap.memory_cap()),
-			},
-		}
-	}
-
-	/// Bytes of the image every call starts from.
-	pub fn image_bytes(&self) -> u64 {
-		self.load.memory
 	}
 }
 

@@ -10,18 +10,21 @@ use serde_json::Value;
 
 use crate::{
 	cache::sha256,
-	engine::{Limits, Usage},
-	host::Engine,
+	engine::{Limits, ModelCost, Usage, DEFAULT_HEADROOM_PERCENT},
+	fixtures::{cost_fixtures, manifest_inputs},
+	host::{Engine, HostError, Metered},
 	tool::{self, hex, ToolError},
+	Tensor,
 };
 
 /// One model's digests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Digest {
 	pub model: String,
-	/// SHA-256 of the SCALE-encoded analysis result (`Result<Analysis, EngineError>`).
+	/// SHA-256 of the SCALE-encoded analysis result (`Result<Analysis, EngineError>`); for the
+	/// hostile-cost corpus, of the registration's measurement (`Result<Measurement, EngineError>`).
 	pub analysis: [u8; 32],
-	/// What analysing used: fuel and memory, part of consensus as much as the result.
+	/// What analysing (measuring) used: fuel and memory, part of consensus as much as the result.
 	pub analysis_usage: Usage,
 	/// SHA-256 of the SCALE-encoded run result (`Result<Vec<Tensor>, EngineError>`), for models
 	/// that have inputs.
@@ -53,8 +56,10 @@ impl fmt::Display for Digest {
 	}
 }
 
-/// Digests of every model in `fixtures/models/corpus.json` (analysed and run) and
-/// `fixtures/hostile/hostile.json` (analysed, and run where it has inputs), but those in `skip`.
+/// Digests of every model in `fixtures/models/corpus.json` (analysed and run),
+/// `fixtures/hostile/hostile.json` (analysed, and run where it has inputs) and
+/// `fixtures/hostile/cost.json` (measured as registration does, and run where accepted), but
+/// those in `skip`.
 pub fn corpus_digests(
 	engine: &Engine,
 	fixtures: &Path,
@@ -76,28 +81,13 @@ pub fn corpus_digests(
 				continue;
 			}
 			let model = tool::read_file(&dir.join(&name))?;
-			let inputs = entry["inputs"]
-				.as_array()
-				.into_iter()
-				.flatten()
-				.filter_map(Value::as_str)
-				.map(|input| tool::read_tensor(&dir.join(input)))
-				.collect::<Result<Vec<_>, _>>()?;
+			let inputs = manifest_inputs(entry, &dir)?;
 			let analysed = engine.analyse(&model, &[], Limits::LOAD)?;
 			let analysis = sha256(&analysed.result.encode());
 			let (outputs, run_usage, starved) = if inputs.is_empty() {
 				(None, None, None)
 			} else {
-				let ran = engine.run(&model, &inputs, Limits::CALL)?;
-				// The same call with half the fuel it needs: stopped, at the same operator
-				// everywhere, with the same memory reached.
-				let half = Limits { fuel: ran.usage.fuel / 2, ..Limits::CALL };
-				let starved = match ran.result {
-					Ok(_) => Some(engine.run(&model, &inputs, half)?),
-					Err(_) => None,
-				};
-				let starved = starved.map(|s| sha256(&(s.result, s.usage).encode()));
-				(Some(sha256(&ran.result.encode())), Some(ran.usage), starved)
+				ran(|limits| engine.run(&model, &inputs, limits), Limits::CALL)?
 			};
 			digests.push(Digest {
 				model: name,
@@ -109,5 +99,46 @@ pub fn corpus_digests(
 			});
 		}
 	}
+	// The hostile-cost corpus as the chain meets it: measured within the registration's limits,
+	// then, if accepted, run on its hostile inputs within the call limits the measurement gives.
+	for fixture in cost_fixtures(fixtures)? {
+		if skip.contains(&fixture.file) {
+			continue;
+		}
+		let measured = engine.measure(&fixture.model, &[], Limits::REGISTRATION)?;
+		let analysis =
+			sha256(&measured.result.as_ref().map(|measured| &measured.measurement).encode());
+		let (outputs, run_usage, starved) = match &measured.result {
+			Err(_) => (None, None, None),
+			Ok(done) => {
+				let cost = ModelCost::new(&done.measurement, DEFAULT_HEADROOM_PERCENT);
+				ran(|limits| done.loaded.run(&fixture.inputs, limits), cost.call)?
+			},
+		};
+		digests.push(Digest {
+			model: fixture.file,
+			analysis,
+			analysis_usage: measured.usage,
+			outputs,
+			run_usage,
+			starved,
+		});
+	}
 	Ok(digests)
+}
+
+/// The digests of a run within `limits` (outputs and usage), and of the same run given half the
+/// fuel it used where it succeeded (an [`EngineError::OutOfFuel`](crate::engine::EngineError),
+/// stopped at the same operator everywhere, with the same memory reached).
+fn ran(
+	run: impl Fn(Limits) -> Result<Metered<Vec<Tensor>>, HostError>,
+	limits: Limits,
+) -> Result<(Option<[u8; 32]>, Option<Usage>, Option<[u8; 32]>), HostError> {
+	let ran = run(limits)?;
+	let starved = match ran.result {
+		Ok(_) => Some(run(Limits { fuel: ran.usage.fuel / 2, ..limits })?),
+		Err(_) => None,
+	};
+	let starved = starved.map(|s| sha256(&(s.result, s.usage).encode()));
+	Ok((Some(sha256(&ran.result.encode())), Some(ran.usage), starved))
 }

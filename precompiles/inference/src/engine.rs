@@ -1,7 +1,8 @@
-//! What the engine blob returns: the deterministic outcomes of analysing or running a model.
+//! What the engine blob returns (the deterministic outcomes of analysing or running a model), what
+//! one call into it may use and used, and what a model's calls cost and may use.
 //!
-//! Every variant is a result of the model and inputs alone, identical on every validator, so it can
-//! be stored on chain. Messages are tract's or Rust's (UTF-8), produced inside the blob.
+//! Every [`EngineError`] is a result of the model and inputs alone, identical on every validator,
+//! so it can be stored on chain. Messages are tract's or Rust's (UTF-8), produced inside the blob.
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -78,6 +79,11 @@ impl Limits {
 		fuel: crate::analysis::MAX_LOAD_FUEL,
 		memory: crate::analysis::ENGINE_MEMORY_LIMIT,
 	};
+	/// What measuring a model at registration (a load and two probe runs,
+	/// [`Engine::measure`](crate::host::Engine::measure)) may use: 2^29 ≈ 537 M units of fuel and
+	/// 128 MiB of engine memory. The corpus' models load in 8–54 M units; a model that needs more
+	/// is refused, having run no longer than the registration paid for.
+	pub const REGISTRATION: Limits = Limits { fuel: 1 << 29, memory: 128 << 20 };
 	/// What one call may use at most.
 	pub const CALL: Limits = Limits {
 		fuel: crate::analysis::MAX_CALL_FUEL,
@@ -143,6 +149,57 @@ pub struct Measurement {
 	pub load: Usage,
 	/// The most one probe run used.
 	pub probe: Usage,
+}
+
+/// The headroom a registration gets unless its owner asks for more: a call may use 150 % of the
+/// fuel and of the memory growth its costliest probe used. Enough for the models whose work does
+/// not depend on their inputs' values (most neural networks: the probes differ by a few per cent);
+/// owners of trees, loops and conditionals should measure their worst input and raise it.
+pub const DEFAULT_HEADROOM_PERCENT: u32 = 150;
+
+/// The largest headroom: 100,000 % (a thousand times the probe), far beyond any model whose
+/// probe is representative; the chain's per-call fuel cap bounds it anyway.
+pub const MAX_HEADROOM_PERCENT: u32 = 100_000;
+
+/// What calls of a model cost and may use, from the engine's measurement at registration.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct ModelCost {
+	/// What loading the model used: paid by a call that loads it. Its memory is the image
+	/// every call starts from.
+	pub load: Usage,
+	/// What the costliest probe run used.
+	pub probe: Usage,
+	/// The most one call may use: the probe's fuel and memory growth times the headroom,
+	/// within the chain's caps.
+	pub call: Limits,
+}
+
+impl ModelCost {
+	/// The cost of a model measured as `measurement`, with calls allowed `headroom_percent` of
+	/// the probe's fuel and memory growth, within the most any call may use ([`Limits::CALL`]).
+	pub fn new(measurement: &Measurement, headroom_percent: u32) -> ModelCost {
+		let cap = Limits::CALL;
+		let scale = |value: u64| {
+			(value as u128 * headroom_percent as u128).div_ceil(100).min(u64::MAX as u128) as u64
+		};
+		let image = measurement.load.memory;
+		let growth = measurement.probe.memory.saturating_sub(image);
+		ModelCost {
+			load: measurement.load,
+			probe: measurement.probe,
+			call: Limits {
+				fuel: scale(measurement.probe.fuel).min(cap.fuel),
+				memory: image.saturating_add(scale(growth)).min(cap.memory_cap()),
+			},
+		}
+	}
+
+	/// Bytes of the image every call starts from.
+	pub fn image_bytes(&self) -> u64 {
+		self.load.memory
+	}
 }
 
 impl core::fmt::Display for EngineError {

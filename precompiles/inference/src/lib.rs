@@ -16,7 +16,8 @@
 //! - [`cache`] (`std`): the node's compiled engines and loaded models;
 //!   [`results`] (`std`): calls made ahead of block execution (pre-execution).
 //! - [`tool`] (`std`): the library behind `verinfer model check` / `model run`;
-//!   [`determinism`] (`std`): corpus digests compared across CPUs.
+//!   [`determinism`] (`std`): corpus digests compared across CPUs; [`fixtures`] (`std`): the
+//!   hostile-cost corpus.
 //! - [`synthetic`]: ONNX models of known cost built in memory, for the pallets' benchmarks.
 //! - [`interface`]: the `#[runtime_interface]` host functions (`inference::analyse`,
 //!   `inference::run`) and the [`interface::InferenceCacheExt`] extension that gives them the cache.
@@ -31,6 +32,8 @@ pub mod cache;
 #[cfg(feature = "std")]
 pub mod determinism;
 pub mod engine;
+#[cfg(feature = "std")]
+pub mod fixtures;
 #[cfg(feature = "std")]
 pub mod host;
 #[cfg(feature = "interface")]

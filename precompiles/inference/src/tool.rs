@@ -13,7 +13,7 @@ use crate::{
 	analysis::{Analysis, TensorSpec},
 	cache::sha256,
 	engine::{EngineError, Limits, Measurement, Usage},
-	host::{declared_as, Engine, HostError},
+	host::{declared_as, Engine, HostError, Metered},
 	tensor::Tensor,
 	tensor_io, tensor_proto,
 };
@@ -103,42 +103,39 @@ pub struct CheckReport {
 	pub model_id: [u8; 32],
 	pub bytes: u64,
 	pub analysis: Analysis,
-	/// What registering the model measures, for an accepted model that loads and runs on the
-	/// probe inputs.
-	pub measurement: Option<Measured>,
+	/// What registering the model measured, within the registration's limits, and what that
+	/// used; `None` where the model was not measured (`model run`).
+	pub measurement: Option<Metered<Measurement>>,
 }
 
-/// A model's measurement and what taking it used (the registration's work).
-#[derive(Clone, Debug)]
-pub struct Measured {
-	pub measurement: Measurement,
-	pub usage: Usage,
-}
-
-/// Measures `model` for the `declared` input shapes as registration does (one load); when the
-/// engine refuses it or it fails on its probe inputs, analyses it instead, for what the analysis
-/// says.
+/// Measures `model` for the `declared` input shapes as registration does (one load, two probe
+/// runs) within `limits`, the registration's; where the measurement fails (the engine refuses the
+/// model, it runs out of fuel or memory, or fails on its probe inputs), analyses it within the
+/// protocol's most ([`Limits::LOAD`]), for what the analysis says.
 pub fn check(
 	engine: &Engine,
 	model: &[u8],
 	declared: &[Option<Vec<u32>>],
+	limits: Limits,
 ) -> Result<CheckReport, ToolError> {
-	let measured = engine.measure(model, declared, Limits::LOAD)?;
-	let (analysis, measurement) = match measured.result {
-		Ok(done) => (
-			done.measurement.analysis.clone(),
-			Some(Measured { measurement: done.measurement, usage: measured.usage }),
-		),
-		// Refused, or failing on its probe inputs: the analysis says what it can.
-		Err(_) => (
+	let measured = engine.measure(model, declared, limits)?;
+	let usage = measured.usage;
+	let (analysis, result) = match measured.result {
+		Ok(done) => (done.measurement.analysis.clone(), Ok(done.measurement)),
+		Err(error) => (
 			engine
 				.analyse(model, declared, Limits::LOAD)?
 				.into_result()
 				.map_err(ToolError::Engine)?,
-			None,
+			Err(error),
 		),
 	};
-	Ok(CheckReport { model_id: sha256(model), bytes: model.len() as u64, analysis, measurement })
+	Ok(CheckReport {
+		model_id: sha256(model),
+		bytes: model.len() as u64,
+		analysis,
+		measurement: Some(Metered { result, usage }),
+	})
 }
 
 /// What `model run` reports.

@@ -6,7 +6,8 @@ mod common;
 use common::{corpus, engine, npy, read};
 use verinfer_precompile::{
 	analysis::{Refusal, ENGINE_MEMORY_LIMIT, MAX_INTERMEDIATE_BYTES, MAX_NODES},
-	engine::{EngineError, Limits},
+	engine::{EngineError, Limits, ModelCost, Usage, DEFAULT_HEADROOM_PERCENT},
+	fixtures::cost_fixtures,
 	DType, Tensor,
 };
 
@@ -150,4 +151,47 @@ fn a_constant_too_large_for_the_engine_fails_with_the_memory_limit_not_the_host(
 	let result =
 		engine().analyse(&read("hostile", "constant_bomb.onnx"), &[], Limits::LOAD).unwrap().result;
 	assert_eq!(result, Err(EngineError::MemoryLimitExceeded { limit: ENGINE_MEMORY_LIMIT }));
+}
+
+/// The hostile-cost corpus meets registration as the chain runs it: each model the corpus says
+/// registration must refuse runs out of the registration's fuel or memory, within them; each it
+/// must accept is measured, and its hostile input then runs within the call limits the
+/// measurement gives (or stops for fuel), never beyond them. (That the charge covers the time is
+/// the prices benchmark's to show: `scripts/bench-prices.sh`.)
+#[test]
+fn every_hostile_cost_model_is_refused_by_its_measurement_or_runs_within_its_call_limits() {
+	let fixtures = common::fixture_path("", "");
+	let registration = Limits::REGISTRATION;
+	let within = |usage: Usage, limits: Limits, what: &str| {
+		assert!(usage.fuel <= limits.fuel, "{what}: {usage:?} beyond {limits:?}");
+		assert!(usage.memory <= limits.memory_cap(), "{what}: {usage:?} beyond {limits:?}");
+	};
+	let corpus = cost_fixtures(&fixtures).unwrap();
+	assert!(corpus.len() >= 10, "the corpus is read");
+	for fixture in corpus {
+		let name = fixture.file.as_str();
+		let measured = engine().measure(&fixture.model, &[], registration).unwrap();
+		within(measured.usage, registration, name);
+		match (fixture.accepted, measured.result) {
+			(false, Err(EngineError::OutOfFuel { limit })) => assert_eq!(limit, registration.fuel),
+			(false, Err(EngineError::MemoryLimitExceeded { limit })) => {
+				assert_eq!(limit, registration.memory_cap())
+			},
+			(true, Ok(done)) => {
+				let call = ModelCost::new(&done.measurement, DEFAULT_HEADROOM_PERCENT).call;
+				let ran = done.loaded.run(&fixture.inputs, call).unwrap();
+				within(ran.usage, call, name);
+				match ran.result {
+					Ok(outputs) => assert_eq!(outputs.len(), 1, "{name}"),
+					Err(EngineError::OutOfFuel { .. }) => assert_eq!(ran.usage.fuel, call.fuel),
+					Err(other) => panic!("{name}: the hostile input failed: {other}"),
+				}
+			},
+			(accepted, result) => panic!(
+				"{name} (registration must {}): {:?}",
+				if accepted { "accept it" } else { "refuse it for fuel or memory" },
+				result.map(|done| done.measurement.probe)
+			),
+		}
+	}
 }

@@ -15,7 +15,9 @@ fn with_no_host_serving_the_owner_receives_the_whole_fee() {
 		let (owner, caller) = (free(OWNER), free(CALLER));
 		infer(CALLER, model);
 		assert_eq!(free(OWNER), owner + FEE);
-		assert_eq!(free(CALLER), caller - FEE);
+		// The fee paid, the result's deposit held.
+		assert!(held_for_results(CALLER) > 0);
+		assert_eq!(free(CALLER), caller - FEE - held_for_results(CALLER));
 		assert_eq!(free(HOST), 10);
 	});
 }
@@ -30,7 +32,7 @@ fn with_hosts_serving_they_receive_their_share_and_the_owner_the_rest() {
 		// 30 % of 1,000.
 		assert_eq!(free(HOST), host + 300);
 		assert_eq!(free(OWNER), owner + 700);
-		assert_eq!(free(CALLER), caller - FEE);
+		assert_eq!(free(CALLER), caller - FEE - held_for_results(CALLER));
 		HasHosts::set(vec![]);
 	});
 }
@@ -43,7 +45,7 @@ fn an_owner_calling_their_own_model_pays_only_the_hosts() {
 		let (owner, host) = (free(OWNER), free(HOST));
 		infer(OWNER, model);
 		assert_eq!(free(HOST), host + 300);
-		assert_eq!(free(OWNER), owner - 300);
+		assert_eq!(free(OWNER), owner - 300 - held_for_results(OWNER));
 		HasHosts::set(vec![]);
 	});
 }

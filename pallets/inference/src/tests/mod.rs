@@ -64,11 +64,11 @@ impl pallet_balances::Config for Test {
 use frame_support::traits::ConstU128;
 
 frame_support::parameter_types! {
-	/// The runtime's prices: 1 ns a unit of fuel, 1.5 ns a byte of memory.
+	/// The runtime's prices: 1 ns a unit of fuel, 0.5 ns a byte of memory.
 	pub const TestEngineCost: pallet_models::EngineCost =
-		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 1_500 };
+		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
 	pub const TestRegistrationLimits: verinfer_precompile::engine::Limits =
-		verinfer_precompile::engine::Limits { fuel: 1 << 29, memory: 128 << 20 };
+		verinfer_precompile::engine::Limits::REGISTRATION;
 }
 
 impl pallet_models::Config for Test {
@@ -96,6 +96,7 @@ parameter_types! {
 	pub static HasHosts: Vec<ModelId> = vec![];
 	pub static MaxResultBytes: u32 = 64 * 1024;
 	pub static MaxEventOutputBytes: u32 = 1024;
+	pub static MaxResultBytesPerBlock: u32 = 1 << 20;
 	pub const HostShare: Perbill = Perbill::from_percent(30);
 	pub const ResultRetention: u64 = RETENTION;
 }
@@ -129,6 +130,9 @@ impl pallet_inference::Config for Test {
 	type ResultRetention = ResultRetention;
 	type MaxResultBytes = MaxResultBytes;
 	type MaxEventOutputBytes = MaxEventOutputBytes;
+	type MaxResultBytesPerBlock = MaxResultBytesPerBlock;
+	type ResultDepositBase = ConstU128<RESULT_DEPOSIT_BASE>;
+	type ResultDepositPerByte = ConstU128<RESULT_DEPOSIT_PER_BYTE>;
 	type WeightInfo = crate::weights::SubstrateWeight<Test>;
 }
 
@@ -139,6 +143,9 @@ pub const POOR: AccountId = 3;
 pub const ENDOWMENT: Balance = 10_000_000;
 /// The fee every test model charges.
 pub const FEE: Balance = 1_000;
+/// What a stored result holds from its caller: 100 + 2 a byte.
+pub const RESULT_DEPOSIT_BASE: Balance = 100;
+pub const RESULT_DEPOSIT_PER_BYTE: Balance = 2;
 
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
@@ -228,6 +235,12 @@ pub fn native_outputs(model: &str, inputs: &[Tensor]) -> Vec<Tensor> {
 /// Free balance of `who`.
 pub fn free(who: AccountId) -> Balance {
 	Balances::balance(&who)
+}
+
+/// What `who` holds for stored results.
+pub fn held_for_results(who: AccountId) -> Balance {
+	use frame_support::traits::fungible::InspectHold;
+	Balances::balance_on_hold(&crate::HoldReason::ResultStorage.into(), &who)
 }
 
 /// The state root now: equal before and after means nothing changed.

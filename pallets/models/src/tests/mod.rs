@@ -51,9 +51,9 @@ parameter_types! {
 }
 
 frame_support::parameter_types! {
-	/// The runtime's prices: 1 ns a unit of fuel, 1.5 ns a byte of memory.
+	/// The runtime's prices: 1 ns a unit of fuel, 0.5 ns a byte of memory.
 	pub const TestEngineCost: pallet_models::EngineCost =
-		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 1_500 };
+		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
 	pub const TestRegistrationLimits: verinfer_precompile::engine::Limits =
 		verinfer_precompile::engine::Limits { fuel: 1 << 29, memory: 128 << 20 };
 }

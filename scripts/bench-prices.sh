@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# What the runtime charges for the engine's work against the time the work takes, on an optimised
+# (release) build: for every model of the fixture corpus and of the hostile-cost corpus
+# (scripts/fixtures/hostile/cost.json), registering it (a metered load and two probe runs), loading
+# it, and calling it on its (hostile) inputs, each timed and set beside the engine's share of the
+# weight the chain charges after the refund. Every ratio measured/charged must be at most 1: the
+# runtime's EngineCost (runtime/src/configs.rs) is calibrated from the worst of them.
+#
+# Usage: scripts/bench-prices.sh [MODEL.onnx INPUT.npy…]…   (RUNS=5 timings per step, the median)
+# The table is printed and written to $CARGO_TARGET_DIR/bench-prices.md. The first build compiles
+# the runtime natively in release (SKIP_WASM_BUILD: the runtime's Wasm blob is not needed), about
+# 25 minutes on 2 cores; later runs reuse it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/verinfer-target}
+runs=${RUNS:-5}
+scripts/setup.sh
+# The engine blob, as the node embeds it (cached: <target>/engine-wasm), then the benchmark.
+cargo build --locked -p verinfer-precompile
+engine=$CARGO_TARGET_DIR/engine-wasm/wasm32-unknown-unknown/release/verinfer_engine.wasm
+SKIP_WASM_BUILD=1 cargo build --locked --release -p verinfer-runtime --example price-bench
+echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores" |
+	tee "$CARGO_TARGET_DIR/bench-prices.md"
+"$CARGO_TARGET_DIR/release/examples/price-bench" "$runs" scripts/fixtures "$engine" "$@" |
+	tee -a "$CARGO_TARGET_DIR/bench-prices.md"
