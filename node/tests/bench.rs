@@ -5,16 +5,22 @@
 //!   on (authoring time per call), and the blocks the second made imported with it off and on
 //!   (import time of the same blocks, and the speed-up);
 //! - `registration_benchmark`: time and blocks to register a 1 MB and a 20 MB model on a dev
-//!   chain sealing a block every 6 s, as the live chain's Aura slots do.
+//!   chain sealing a block every 6 s, as the live chain's Aura slots do;
+//! - `hostile_blocks_benchmark`: for each model of the hostile-cost corpus that registration
+//!   accepts, blocks full of its calls on their hostile inputs, imported without pre-execution
+//!   (every call made in the block), each block's import time against the weight it consumed.
 
 mod common;
 
 use std::time::Instant;
 
 use common::{
-	blocks::{import, model, on_chain, produce, total_micros, Authored, Imported, Scratch},
+	blocks::{
+		import, model, on_chain, produce, produce_with, total_micros, Authored, Imported, Scratch,
+	},
 	verinfer, Node,
 };
+use verinfer_precompile::{analysis::Analysis, fixtures::cost_fixtures, Tensor};
 
 /// The chain benchmark behind `scripts/bench.sh`: for three model sizes, a dev chain authored
 /// with pre-execution off and on (authoring time per call), and the on-chain's blocks imported
@@ -126,6 +132,65 @@ async fn registration_benchmark() {
 			"seconds": seconds,
 			"blocks": blocks,
 			"block_seconds": 6,
+		});
+		println!("BENCH {line}");
+	}
+}
+
+/// Blocks full of the hostile-cost corpus' calls: for each model registration accepts, `calls`
+/// calls on its hostile inputs (each call's first input byte changed, so that no two calls share
+/// an outcome) fill blocks on a dev chain; the blocks are imported into a fresh database without
+/// pre-execution, so every call runs in the block, and each block's import time is set against
+/// the weight it consumed (after refunds). One JSON line per model: the worst block's ratio must
+/// be at most 1.
+#[tokio::test]
+#[ignore = "a benchmark: scripts/bench-prices.sh runs it"]
+async fn hostile_blocks_benchmark() {
+	let calls: u64 = std::env::var("BENCH_CALLS").ok().and_then(|n| n.parse().ok()).unwrap_or(12);
+	let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/fixtures");
+	for fixture in cost_fixtures(&fixtures).unwrap().into_iter().filter(|f| f.accepted) {
+		let name = fixture.file.trim_end_matches(".onnx").to_string();
+		let scratch = Scratch::new(&format!("bench-hostile-{name}"));
+		let made = scratch.path("made");
+		let hostile = fixture.inputs.clone();
+		let inputs = move |_: &Analysis, call: u64| -> Vec<Tensor> {
+			let mut inputs = hostile.clone();
+			if let Some(byte) = inputs.first_mut().and_then(|input| input.data.first_mut()) {
+				*byte ^= (call % 255) as u8 + 1;
+			}
+			inputs
+		};
+		let produced = produce_with(&made, &fixture.model, calls, 0, &inputs).await;
+		let blocks = scratch.path("blocks.bin");
+		on_chain(&["export-blocks", "--binary", &blocks], &made);
+		let imported = import(&blocks, &scratch.path("import"), 0);
+		let weight_of = |number: u32| {
+			produced.weights.iter().find(|(n, _)| *n == number).map_or(0, |(_, w)| *w)
+		};
+		// Import time (µs) over consumed weight (ps → µs), per block of calls.
+		let per_block: Vec<(u32, u64, u64, f64)> = imported
+			.iter()
+			.filter(|block| block.calls > 0)
+			.map(|block| {
+				let weight_micros = weight_of(block.number) / 1_000_000;
+				let ratio = block.micros as f64 / weight_micros.max(1) as f64;
+				(block.number, block.calls, block.micros, ratio)
+			})
+			.collect();
+		let worst = per_block.iter().map(|block| block.3).fold(0.0, f64::max);
+		let line = serde_json::json!({
+			"kind": "hostile_blocks",
+			"model": name,
+			"calls": calls,
+			"blocks": per_block.iter().map(|(number, calls, micros, _)| {
+				serde_json::json!({
+					"number": number,
+					"calls": calls,
+					"import_ms": *micros as f64 / 1e3,
+					"weight_ms": weight_of(*number) as f64 / 1e9,
+				})
+			}).collect::<Vec<_>>(),
+			"worst_import_over_weight": (worst * 1000.0).round() / 1000.0,
 		});
 		println!("BENCH {line}");
 	}

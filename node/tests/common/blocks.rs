@@ -71,15 +71,37 @@ pub struct Authored {
 	pub extrinsics: u32,
 }
 
-/// What a dev node made: the blocks holding the calls, and how long authoring them took.
+/// What a dev node made: the blocks holding the calls, how long authoring them took, and the
+/// weight each consumed (picoseconds, every class).
 pub struct Produced {
 	pub model: H256,
 	pub authored: Vec<Authored>,
+	pub weights: Vec<(u32, u64)>,
+}
+
+/// The inputs of call `k` of a model with this analysis.
+pub type Inputs<'a> = &'a (dyn Fn(&Analysis, u64) -> Vec<verinfer_precompile::Tensor> + Sync);
+
+/// Inputs made from the specs, each call's its own ([`synthetic::inputs`]).
+pub fn synthetic_inputs(analysis: &Analysis, call: u64) -> Vec<verinfer_precompile::Tensor> {
+	synthetic::inputs(&analysis.inputs, call)
 }
 
 /// Runs a dev node at `base`, registers `bytes` and has `calls` calls of it (each with other
 /// inputs, from four accounts) included; stops the node once they are.
 pub async fn produce(base: &str, bytes: &[u8], calls: u64, workers: usize) -> Produced {
+	produce_with(base, bytes, calls, workers, &synthetic_inputs).await
+}
+
+/// [`produce`], with call `k`'s inputs from `inputs`, which must differ from call to call (no two
+/// calls sharing an outcome, none is served by another's).
+pub async fn produce_with(
+	base: &str,
+	bytes: &[u8],
+	calls: u64,
+	workers: usize,
+	inputs: Inputs<'_>,
+) -> Produced {
 	let workers = workers.to_string();
 	let mut node = Node::start(&[
 		"--dev",
@@ -128,8 +150,7 @@ pub async fn produce(base: &str, bytes: &[u8], calls: u64, workers: usize) -> Pr
 				for call in (index as u64..calls).step_by(signers.len()) {
 					let nonce = first_nonces[index] + (call / signers.len() as u64) as u32;
 					if nonce >= from {
-						let inputs = synthetic::inputs(&analysis.inputs, call);
-						submit(rpc, *signer, nonce, model, inputs).await;
+						submit(rpc, *signer, nonce, model, inputs(analysis, call)).await;
 					}
 				}
 			}
@@ -165,6 +186,14 @@ pub async fn produce(base: &str, bytes: &[u8], calls: u64, workers: usize) -> Pr
 		}
 		tokio::time::sleep(Duration::from_millis(250)).await;
 	};
+	let key = frame_system::BlockWeight::<Runtime>::hashed_key();
+	let mut weights = Vec::new();
+	for number in first_block..=last_block as u32 {
+		let at = rpc.block_hash(number).await;
+		let consumed: frame_system::ConsumedWeight =
+			rpc.client.decoded(&key, Some(at)).await.unwrap().unwrap_or_default();
+		weights.push((number, consumed.total().ref_time()));
+	}
 	// The log line of the last block may still be on its way from the node's stderr.
 	node.wait_for_log(&format!("Prepared block for proposing at {last_block} "), STALL);
 	let log = node.full_log();
@@ -175,7 +204,7 @@ pub async fn produce(base: &str, bytes: &[u8], calls: u64, workers: usize) -> Pr
 		// The blocks of calls: the timestamp inherent and one call or more.
 		.filter(|block| block.number >= first_block && block.extrinsics > 1)
 		.collect();
-	Produced { model, authored }
+	Produced { model, authored, weights }
 }
 
 pub async fn submit(
