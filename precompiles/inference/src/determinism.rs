@@ -142,3 +142,36 @@ fn ran(
 	let starved = starved.map(|s| sha256(&(s.result, s.usage).encode()));
 	Ok((Some(sha256(&ran.result.encode())), Some(ran.usage), starved))
 }
+
+/// The frame shapes of the depth-limit digests (see [`crate::stack::recursion_module`]): a
+/// minimal frame, vector locals, a deep operand stack, both.
+pub const DEPTH_SHAPES: [(u32, u32); 4] = [(0, 0), (64, 0), (0, 64), (200, 200)];
+
+/// One line per frame shape of [`DEPTH_SHAPES`]: its name (`stack-depth-LOCALSxOPERANDS`), how
+/// deep the recursion went before the depth limit stopped it and the fuel the stopped call used,
+/// compiled with `config` given half the engine's native stack (so that a machine whose frames
+/// take more than [`NATIVE_BYTES_PER_SLOT`](crate::stack::NATIVE_BYTES_PER_SLOT) fails here).
+pub fn depth_digests(config: &wasmtime::Config) -> Result<Vec<String>, String> {
+	use crate::stack::{deepest_recursion, NATIVE_BYTES_PER_SLOT, STACK_SLOTS};
+	let native = STACK_SLOTS as usize * NATIVE_BYTES_PER_SLOT;
+	let mut config = config.clone();
+	config.max_wasm_stack(native);
+	std::thread::scope(|scope| {
+		std::thread::Builder::new()
+			.stack_size(native + (8 << 20))
+			.spawn_scoped(scope, || {
+				DEPTH_SHAPES
+					.iter()
+					.map(|&(locals, operands)| {
+						let (deepest, fuel) =
+							deepest_recursion(&config, locals, operands, STACK_SLOTS)?;
+						let name = format!("stack-depth-{locals}x{operands}");
+						Ok(format!("{name:<32} deepest {deepest} (fuel {fuel})"))
+					})
+					.collect()
+			})
+			.map_err(|e| e.to_string())?
+			.join()
+			.map_err(|_| "the recursion panicked".to_string())?
+	})
+}

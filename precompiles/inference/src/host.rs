@@ -20,7 +20,14 @@
 //!   its failures are a function of the engine, the model and the inputs alone, never of the
 //!   calls an instance made before (an allocator's history, a lazily built cache, a grown
 //!   memory). The blob may hold one mutable global, the shadow stack pointer, which is back at
-//!   its initial value whenever an export has returned; so the memory is the whole state.
+//!   its initial value whenever an export has returned; so the memory is the whole state (the
+//!   depth counter below is back at zero then too).
+//! - **A deterministic depth limit** ([`crate::stack`]): the node compiles the blob with a count
+//!   of the Wasm slots its live frames hold, and a call deeper than
+//!   [`STACK_SLOTS`] traps at the same call on every machine (`stack overflow`). wasmtime's
+//!   native limit, [`ENGINE_WASM_STACK`], which depends on the machine's frame sizes, is twice
+//!   as far away as the deepest the count allows; should it ever be hit, the node fails (a
+//!   [`HostError`]) instead of recording a result another machine would not.
 //!
 //! Failures of the model or its inputs are [`EngineError`]s (deterministic: they may go on chain).
 //! Failures of this host ([`HostError`]: the blob does not compile, lacks an export, the machine
@@ -50,13 +57,17 @@ use crate::{
 	cache::sha256,
 	engine::{EngineError, Limits, Measurement, Usage},
 	lock,
+	stack::{limit_depth, DEPTH_EXPORT, LEAF_SLOTS, NATIVE_BYTES_PER_SLOT, STACK_SLOTS},
 	synthetic::probe_inputs,
 	tensor::Tensor,
 };
 
-/// Native stack wasmtime lets the engine's code use: 4 MiB, eight times wasmtime's default.
-/// tract's graph passes recurse over the graph; the node limit keeps them far from this.
-pub const ENGINE_WASM_STACK: usize = 4 << 20;
+/// Native stack wasmtime lets the engine's code use: 68 MiB, twice the most the deterministic
+/// depth limit lets the engine reach (([`STACK_SLOTS`] + [`LEAF_SLOTS`]) ×
+/// [`NATIVE_BYTES_PER_SLOT`]), so that the limit every machine hits at the same call is always
+/// the first one. Only a thread's address space: pages the calls do not reach are never touched.
+pub const ENGINE_WASM_STACK: usize =
+	2 * (STACK_SLOTS + LEAF_SLOTS) as usize * NATIVE_BYTES_PER_SLOT;
 
 /// Stack of the thread that runs engine calls: the Wasm stack plus room for wasmtime and the host.
 pub const ENGINE_THREAD_STACK: usize = ENGINE_WASM_STACK + (4 << 20);
@@ -97,8 +108,9 @@ pub const ENGINE_EXPORTS: [&str; 7] = [
 
 /// Checks that `blob` can be an engine, with the same verdict on every machine: a Wasm module
 /// the engine's configuration accepts (so no bulk memory), importing nothing, exporting
-/// [`ENGINE_EXPORTS`], with at most one mutable global (see the module documentation). A blob
-/// that passes can still fail to compile on a machine short of memory; that is a [`HostError`].
+/// [`ENGINE_EXPORTS`], with at most one mutable global (see the module documentation), that the
+/// depth limit can instrument ([`crate::stack`]). A blob that passes can still fail to compile on
+/// a machine short of memory; that is a [`HostError`].
 pub fn validate_blob(blob: &[u8]) -> Result<(), &'static str> {
 	let engine = WasmEngine::new(&deterministic_config())
 		.map_err(|_| "the engine configuration is not supported")?;
@@ -106,8 +118,8 @@ pub fn validate_blob(blob: &[u8]) -> Result<(), &'static str> {
 		"not a Wasm module the engine configuration accepts (bulk memory, threads and relaxed \
 		 SIMD are not)"
 	})?;
-	let interface = ModuleInterface::read(blob).ok_or("not a Wasm module")?;
-	interface.check()
+	ModuleInterface::read(blob).ok_or("not a Wasm module")?.check()?;
+	limit_depth(blob, STACK_SLOTS).map(drop)
 }
 
 /// What [`validate_blob`] checks beyond validity, read from a module's sections.
@@ -174,6 +186,11 @@ pub fn deterministic_config() -> Config {
 		.wasm_threads(false)
 		.max_wasm_stack(ENGINE_WASM_STACK);
 	config
+}
+
+/// `blob` with the deterministic call-depth limit of [`STACK_SLOTS`] (see [`crate::stack`]).
+fn depth_limited(blob: &[u8]) -> Result<Vec<u8>, HostError> {
+	limit_depth(blob, STACK_SLOTS).map_err(|reason| HostError(reason.into()))
 }
 
 /// Runs `work` on a thread with [`ENGINE_THREAD_STACK`] of stack and waits for it.
@@ -266,7 +283,8 @@ impl Engine {
 	/// results (other CPU features, other optimisation levels). The chain uses [`Engine::new`].
 	pub fn with_config(config: &Config, blob: &[u8]) -> Result<Engine, HostError> {
 		let engine = WasmEngine::new(config).map_err(host_err("configure wasmtime"))?;
-		let module = Module::new(&engine, blob).map_err(host_err("compile the engine blob"))?;
+		let module = Module::new(&engine, &depth_limited(blob)?)
+			.map_err(host_err("compile the engine blob"))?;
 		Engine::checked(engine, module, blob)
 	}
 
@@ -279,16 +297,17 @@ impl Engine {
 	/// [`Engine::new`], keeping the compiled code in `dir` so that the next process loads it in
 	/// milliseconds instead of compiling for seconds.
 	///
-	/// The file is named by the blob's SHA-256 and wasmtime's compatibility hash (version,
-	/// settings, CPU features), and wasmtime refuses a file compiled for anything else; a file
-	/// that cannot be used is replaced. A cache that cannot be written is no error: the engine is
+	/// The file is named by the SHA-256 of the blob as instrumented (see [`crate::stack`]) and
+	/// wasmtime's compatibility hash (version, settings, CPU features), and wasmtime refuses a
+	/// file compiled for anything else; a file that cannot be used is replaced. A cache that cannot be written is no error: the engine is
 	/// simply compiled again next time.
 	pub fn with_disk_cache(blob: &[u8], dir: &Path) -> Result<Engine, HostError> {
 		let engine =
 			WasmEngine::new(&deterministic_config()).map_err(host_err("configure wasmtime"))?;
 		let mut compatibility = DefaultHasher::new();
 		engine.precompile_compatibility_hash().hash(&mut compatibility);
-		let digest: String = sha256(blob).iter().map(|b| format!("{b:02x}")).collect();
+		let limited = depth_limited(blob)?;
+		let digest: String = sha256(&limited).iter().map(|b| format!("{b:02x}")).collect();
 		let file = dir.join(format!("{digest}-{:016x}.cwasm", compatibility.finish()));
 		if let Ok(bytes) = std::fs::read(&file) {
 			// SAFETY: the file is one `Module::serialize` wrote into this node's own cache
@@ -298,7 +317,7 @@ impl Engine {
 				return Engine::checked(engine, module, blob);
 			}
 		}
-		let module = Module::new(&engine, blob).map_err(host_err("compile the engine blob"))?;
+		let module = Module::new(&engine, &limited).map_err(host_err("compile the engine blob"))?;
 		if let Ok(bytes) = module.serialize() {
 			// Written aside and renamed, so that a concurrent reader never sees half a file.
 			let partial = file.with_extension(format!("partial-{}", std::process::id()));
@@ -707,8 +726,20 @@ impl EngineInstance {
 			self.out_of_fuel = true;
 			return Ok(Err(EngineError::OutOfFuel { limit: self.limits.fuel }));
 		}
+		if *trap == Trap::StackOverflow {
+			// Never a result: how much native stack a call takes differs between machines.
+			return Err(HostError(format!(
+				"the engine exhausted this node's native stack ({ENGINE_WASM_STACK} bytes) before \
+				 its deterministic depth limit: {trap}"
+			)));
+		}
 		// What the call used is recorded before fetching the message, which is the host's work.
 		let used = self.limits.fuel.saturating_sub(self.store.get_fuel().unwrap_or(0));
+		let slots = self.take_stack_slots()?;
+		if slots > STACK_SLOTS {
+			self.keep_used(used);
+			return Ok(Err(EngineError::Trapped(STACK_OVERFLOW.as_bytes().to_vec())));
+		}
 		let code = trap_code(trap);
 		if self.store.data().limit_hit {
 			self.keep_used(used);
@@ -722,6 +753,20 @@ impl EngineInstance {
 			Some(message) => EngineError::Panicked(message),
 			None => EngineError::Trapped(code.as_bytes().to_vec()),
 		}))
+	}
+
+	/// The slots the frames live at the trap held (see [`crate::stack`]), setting the count back
+	/// to none: the frames are gone, and fetching the panic message makes calls of its own.
+	fn take_stack_slots(&mut self) -> Result<u32, HostError> {
+		let global = self
+			.instance
+			.get_global(&mut self.store, DEPTH_EXPORT)
+			.ok_or_else(|| HostError("the engine was compiled without its depth limit".into()))?;
+		let slots = global.get(&mut self.store).i32().unwrap_or(0) as u32;
+		global
+			.set(&mut self.store, wasmtime::Val::I32(0))
+			.map_err(host_err("reset the engine's depth count"))?;
+		Ok(slots)
 	}
 
 	/// Sets the fuel left so that [`EngineInstance::metered`] reports `used`.
@@ -742,11 +787,14 @@ impl EngineInstance {
 	}
 }
 
+/// The trap of a call deeper than the depth limit, as wasmtime's own stack overflow was recorded.
+const STACK_OVERFLOW: &str = "stack overflow";
+
 /// A trap's name as the chain records it: fixed here, not wasmtime's wording, which may change
 /// between versions while the chain's results may not.
 fn trap_code(trap: &Trap) -> &'static str {
 	match trap {
-		Trap::StackOverflow => "stack overflow",
+		Trap::StackOverflow => STACK_OVERFLOW,
 		Trap::MemoryOutOfBounds => "memory out of bounds",
 		Trap::HeapMisaligned => "misaligned access",
 		Trap::TableOutOfBounds => "table out of bounds",

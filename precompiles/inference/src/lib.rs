@@ -12,7 +12,8 @@
 //! - [`analysis`]: what the engine says about a model before running it, and the limits.
 //! - [`engine`]: the deterministic errors the engine blob returns.
 //! - [`host`] (`std`): runs the engine blob (`verinfer-engine`, built to Wasm by this crate's build
-//!   script) in wasmtime with deterministic settings.
+//!   script) in wasmtime with deterministic settings; [`stack`] (`std`): the call-depth limit the
+//!   node adds to the blob, the same on every machine.
 //! - [`cache`] (`std`): the node's compiled engines and loaded models;
 //!   [`results`] (`std`): calls made ahead of block execution (pre-execution).
 //! - [`tool`] (`std`): the library behind `verinfer model check` / `model run`;
@@ -40,6 +41,8 @@ pub mod host;
 pub mod interface;
 #[cfg(feature = "std")]
 pub mod results;
+#[cfg(feature = "std")]
+pub mod stack;
 pub mod synthetic;
 pub mod tensor;
 #[cfg(feature = "std")]

@@ -1,12 +1,13 @@
 //! The engine's results do not depend on the machine code wasmtime generates for it: the corpus
 //! digests are identical when the blob is compiled for this CPU's full feature set (AVX-512, FMA
-//! here), for a baseline x86-64 without AVX, FMA or BMI, and without Cranelift's optimiser. The
+//! here), for a baseline x86-64 without AVX, FMA or BMI, and without Cranelift's optimiser; so
+//! does where the deterministic depth limit stops a recursion, and the fuel it took. The
 //! cross-architecture version (aarch64, a CPU without AVX under qemu) is scripts/determinism.sh.
 
 mod common;
 
 use verinfer_precompile::{
-	determinism::corpus_digests,
+	determinism::{corpus_digests, depth_digests},
 	host::{deterministic_config, Engine},
 	ENGINE_BLOB,
 };
@@ -33,6 +34,7 @@ fn corpus_digests_are_identical_whatever_code_wasmtime_generates() {
 	let fixtures = common::fixture_path("", "");
 	let native = corpus_digests(&common::engine(), &fixtures, &[]).unwrap();
 	assert!(native.len() >= 10, "{native:?}");
+	let native_depths = depth_digests(&deterministic_config()).unwrap();
 
 	let mut configs = vec![("no optimiser", {
 		let mut config = deterministic_config();
@@ -54,6 +56,7 @@ fn corpus_digests_are_identical_whatever_code_wasmtime_generates() {
 		let code = text_section(&engine.compiled_code().unwrap());
 		assert_ne!(code, native_code, "{name}: the same machine code");
 		assert_eq!(corpus_digests(&engine, &fixtures, &[]).unwrap(), native, "{name}");
+		assert_eq!(depth_digests(&config).unwrap(), native_depths, "{name}: the depth limit");
 	}
 }
 

@@ -1,11 +1,16 @@
-//! Prints the digests of the fixture corpus (see `verinfer_precompile::determinism`) on this
-//! machine: `corpus-digests [--engine BLOB] [--skip FILE]… FIXTURES_DIR`. `scripts/determinism.sh` runs it on
+//! Prints the digests of the fixture corpus and of the depth limit (see
+//! `verinfer_precompile::determinism`) on this machine:
+//! `corpus-digests [--engine BLOB] [--skip FILE|stack-depth]… FIXTURES_DIR`. `scripts/determinism.sh` runs it on
 //! several CPUs and compares.
 
 use std::path::PathBuf;
 
 use verinfer_precompile::{
-	cache::sha256, determinism::corpus_digests, host::Engine, tool::hex, ENGINE_BLOB,
+	cache::sha256,
+	determinism::{corpus_digests, depth_digests},
+	host::{deterministic_config, Engine},
+	tool::hex,
+	ENGINE_BLOB,
 };
 
 fn main() {
@@ -32,6 +37,12 @@ fn main() {
 	let digests = corpus_digests(&engine, &fixtures, &skip);
 	for digest in digests.unwrap_or_else(|e| fail(&e.to_string())) {
 		println!("{digest}");
+	}
+	// The depth limit (a trap: qemu-x86_64 cannot run it, see scripts/determinism.sh).
+	if !skip.iter().any(|skipped| skipped == "stack-depth") {
+		for line in depth_digests(&deterministic_config()).unwrap_or_else(|e| fail(&e)) {
+			println!("{line}");
+		}
 	}
 }
 
