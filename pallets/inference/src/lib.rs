@@ -22,8 +22,10 @@
 //!   checks, the input and output bytes, storing the result and paying the fee. After the run,
 //!   the call is refunded what the engine did not use (it reports its fuel and memory, the same
 //!   count on every validator). Loading the model (its measured load, and reading its bytes) is
-//!   charged to the first call of the model in a block; the node keeps loaded models between
-//!   calls, so later calls in the block are refunded it.
+//!   charged to the first call of the model in a block. Up to 16 models a block whose images hold
+//!   2 GiB together ([`WarmModels`], the block's warm set) are refunded it at their later calls:
+//!   the call tells the node to keep such a model loaded for the block ([`Keep::Block`]), and the
+//!   node guarantees it, whatever else it loads meanwhile. Beyond them, every call pays its load.
 //!
 //! ## Life of a call
 //!
@@ -76,7 +78,9 @@ use sp_runtime::{
 use verinfer_precompile::{
 	analysis::Analysis,
 	engine::{EngineError, Usage},
-	interface::{inference, Charged, InferenceError, RunRequest},
+	interface::{
+		inference, Charged, InferenceError, Keep, RunRequest, MAX_WARM_IMAGE_BYTES, MAX_WARM_MODELS,
+	},
 	tensor::Tensor,
 };
 
@@ -91,9 +95,9 @@ pub type ResultOf<T> =
 pub type ModelInfoOf<T> =
 	ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
-/// Models whose load this block has paid for: as many as the node keeps loaded between calls
-/// (`verinfer_precompile::cache::MAX_LOADED_MODELS`), so that a refunded load is never a real one.
-pub type MaxWarmModels = ConstU32<16>;
+/// Models whose load this block has paid for: as many as the node keeps loaded for a block
+/// ([`MAX_WARM_MODELS`]), so that a refunded load is never a real one.
+pub type MaxWarmModels = ConstU32<MAX_WARM_MODELS>;
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -160,11 +164,13 @@ pub mod pallet {
 	#[pallet::whitelist_storage]
 	pub type BlockResultBytes<T: Config> = StorageValue<_, u32, ValueQuery>;
 
-	/// Models already loaded (and paid for) in this block; cleared at the start of each block.
+	/// Models already loaded (and paid for) in this block, with the bytes of their memory images:
+	/// the block's warm set, at most [`MaxWarmModels`] models and [`MAX_WARM_IMAGE_BYTES`], which
+	/// the node keeps loaded for the block. Cleared at the start of each block.
 	#[pallet::storage]
 	#[pallet::whitelist_storage]
 	pub type WarmModels<T: Config> =
-		StorageValue<_, BoundedVec<ModelId, MaxWarmModels>, ValueQuery>;
+		StorageValue<_, BoundedVec<(ModelId, u64), MaxWarmModels>, ValueQuery>;
 
 	/// Why the inference pallet holds funds.
 	#[pallet::composite_enum]
@@ -256,8 +262,15 @@ pub mod pallet {
 				.map_err(|error| error.with_weight(Self::checks_weight()))?;
 
 			let weight = Self::call_weight(&analysis, &cost, record.size);
-			let warm = WarmModels::<T>::get().contains(&model);
-			let ran = Self::run(model, &record, &cost, inputs);
+			let warm_set = WarmModels::<T>::get();
+			let warm = warm_set.iter().any(|(id, _)| *id == model);
+			let joins = !warm && Self::joins_warm_set(&warm_set, cost.load.memory);
+			let keep = if warm || joins {
+				Keep::Block(frame_system::Pallet::<T>::block_number().saturated_into())
+			} else {
+				Keep::Maybe
+			};
+			let ran = Self::run(model, &record, &cost, inputs, keep);
 			let mut actual = weight.used(ran.usage);
 			if !warm {
 				actual.saturating_accrue(weight.load);
@@ -284,9 +297,10 @@ pub mod pallet {
 			BlockResultBytes::<T>::mutate(|bytes| {
 				*bytes = bytes.saturating_add(u32::try_from(encoded.len()).unwrap_or(u32::MAX))
 			});
-			if !warm {
-				// Full: the load is simply charged again for the next model (see MaxWarmModels).
-				let _ = WarmModels::<T>::try_mutate(|warm| warm.try_push(model));
+			if joins {
+				// Checked above: the warm set has room for it.
+				let _ =
+					WarmModels::<T>::try_mutate(|warm| warm.try_push((model, cost.load.memory)));
 			}
 
 			let request_id = NextRequestId::<T>::mutate(|next| {
@@ -494,12 +508,14 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Runs an Active model on checked inputs, within its call limits.
+	/// Runs an Active model on checked inputs, within its call limits, telling the node what to
+	/// keep loaded for the block.
 	fn run(
 		model: ModelId,
 		record: &ModelOf<T>,
 		cost: &ModelCost,
 		inputs: Vec<Tensor>,
+		keep: Keep,
 	) -> Charged<Vec<Tensor>> {
 		match Self::run_request(model, record, cost, inputs) {
 			Ok(request) => inference::run(
@@ -508,9 +524,18 @@ impl<T: Config> Pallet<T> {
 				request.declared,
 				request.inputs,
 				request.limits,
+				keep,
 			),
 			Err(error) => Charged::unrun(error),
 		}
+	}
+
+	/// Whether a model whose image holds `image` bytes fits the block's warm set `warm_set`
+	/// besides its models: one more model, and its image within [`MAX_WARM_IMAGE_BYTES`] with
+	/// theirs. A model that does not is charged its load at each call of the block.
+	pub fn joins_warm_set(warm_set: &[(ModelId, u64)], image: u64) -> bool {
+		let images = warm_set.iter().fold(image, |bytes, (_, image)| bytes.saturating_add(*image));
+		warm_set.len() < MAX_WARM_MODELS as usize && images <= MAX_WARM_IMAGE_BYTES
 	}
 
 	/// The host-function call `infer(model, inputs, max_fee)` signed by `caller` would make in
@@ -602,7 +627,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<DryRun<BalanceOf<T>>, DryRunError> {
 		let (record, analysis, cost) =
 			Self::callable(model, &inputs).map_err(|error| DryRunError::Refused(error.into()))?;
-		let ran = Self::run(model, &record, &cost, inputs);
+		let ran = Self::run(model, &record, &cost, inputs, Keep::Maybe);
 		let outputs = ran.result.map_err(DryRunError::Failed)?;
 		let encoded = outputs.encode();
 		let output_hash = H256::from(sp_io::hashing::sha2_256(&encoded));

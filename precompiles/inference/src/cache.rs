@@ -6,8 +6,13 @@
 //! - **Loaded models** by (engine, model, declared input shapes): the image of an engine instance
 //!   that parsed and optimised the model (see [`LoadedModel`]). Every run starts a fresh instance
 //!   from the image, so concurrent calls share one loaded model and never each other's state; the
-//!   least recently used go when there are more than [`MAX_LOADED_MODELS`] or they hold more than
-//!   [`MAX_LOADED_MEMORY`].
+//!   least recently used go when there are more than [`MAX_LOADED_MODELS`] or their images hold
+//!   more than [`MAX_LOADED_MEMORY`], except those **pinned** for the latest block: the chain
+//!   charges a model's load once per block and refunds it to the block's later calls (its warm
+//!   set, at most [`MAX_WARM_MODELS`] models and [`MAX_WARM_IMAGE_BYTES`]), and says so with
+//!   [`Keep::Block`]; the cache keeps every model a block's successful calls pinned until a later
+//!   block pins its own, whatever dry runs and pre-execution load meanwhile. So a refunded load is
+//!   never a real one: at most one load per pinned model per block, and that one was charged.
 //!
 //! **A hit gives the same bytes as a miss**, and the same fuel: a run starts from the image the
 //! load left, whether the load happened a moment ago or a thousand calls earlier, and the load is
@@ -20,7 +25,7 @@
 //!   takes their outcome instead of making the call again.
 
 use std::{
-	collections::BTreeMap,
+	collections::{BTreeMap, BTreeSet},
 	path::PathBuf,
 	sync::{
 		atomic::{AtomicU64, Ordering},
@@ -37,19 +42,27 @@ use crate::{
 	analysis::Analysis,
 	engine::{Limits, Measurement},
 	host::{Engine, HostError, LoadedModel},
-	interface::{Charged, InferenceError, RunRequest, StoredBytes},
+	interface::{
+		Charged, InferenceError, Keep, RunRequest, StoredBytes, MAX_WARM_IMAGE_BYTES,
+		MAX_WARM_MODELS,
+	},
 	lock,
 	results::{Claim, Claimed, Done, ResultKey, Results},
 	tensor::Tensor,
 };
 
-/// Loaded models kept at most: 16. A validator serves a working set of models; beyond it, a miss
-/// costs one load (parse and optimise), not a wrong result.
-pub const MAX_LOADED_MODELS: usize = 16;
+/// Loaded models kept at most: 32, twice a block's warm set. A validator serves a working set of
+/// models; beyond it, a miss costs one load (parse and optimise), not a wrong result.
+pub const MAX_LOADED_MODELS: usize = 2 * MAX_WARM_MODELS as usize;
 
-/// Bytes the images of loaded models may hold together: 4 GiB. Each holds its weights and
-/// tract's plan, at most [`ENGINE_MEMORY_LIMIT`](crate::analysis::ENGINE_MEMORY_LIMIT).
-pub const MAX_LOADED_MEMORY: usize = 4 << 30;
+/// Bytes the images of loaded models, and the idle instances made from them, may hold together:
+/// 4 GiB, twice a block's warm set. Each image holds its weights and tract's plan, at most
+/// [`ENGINE_MEMORY_LIMIT`](crate::analysis::ENGINE_MEMORY_LIMIT).
+pub const MAX_LOADED_MEMORY: usize = 2 * MAX_WARM_IMAGE_BYTES as usize;
+
+/// Models pinned at most: a block's warm set twice over, for two blocks of the same height
+/// (forks) executed one after the other.
+const MAX_PINNED: usize = 2 * MAX_WARM_MODELS as usize;
 
 /// Reads the storage value at a key.
 pub type ReadStorage<'a> = dyn FnMut(&[u8]) -> Option<Vec<u8>> + 'a;
@@ -74,6 +87,58 @@ struct Loaded {
 	key: ModelKey,
 	model: LoadedModel,
 	last_used: u64,
+}
+
+/// The loaded models, and those the latest block pinned.
+#[derive(Default)]
+struct LoadedModels {
+	models: Vec<Loaded>,
+	/// The latest block that pinned models, and the models it pinned (loaded or not: one
+	/// pre-execution loaded and another evicted is loaded again once, by the block's charge).
+	pinned_block: u64,
+	pinned: BTreeSet<ModelKey>,
+}
+
+impl LoadedModels {
+	/// Pins `key` for `block`; whether it was pinned now (and not before).
+	fn pin(&mut self, key: &ModelKey, block: u64) -> bool {
+		if block > self.pinned_block {
+			self.pinned_block = block;
+			self.pinned.clear();
+		}
+		block == self.pinned_block
+			&& self.pinned.len() < MAX_PINNED
+			&& self.pinned.insert(key.clone())
+	}
+
+	/// Keeps `model`, then drops the least recently used unpinned models while there are too
+	/// many or their images hold too much, then the idle instances of the least recently used
+	/// while everything still holds too much.
+	fn keep(&mut self, key: ModelKey, model: LoadedModel, last_used: u64) {
+		// Two threads may have loaded the same model at once: keep one.
+		self.models.retain(|entry| entry.key != key);
+		self.models.push(Loaded { key, model, last_used });
+		self.models.sort_by_key(|entry| core::cmp::Reverse(entry.last_used));
+		let images = |models: &[Loaded]| -> usize {
+			models.iter().map(|entry| entry.model.image_bytes()).sum()
+		};
+		while self.models.len() > MAX_LOADED_MODELS || images(&self.models) > MAX_LOADED_MEMORY {
+			let Some(oldest) =
+				self.models.iter().rposition(|entry| !self.pinned.contains(&entry.key))
+			else {
+				break;
+			};
+			self.models.remove(oldest);
+		}
+		let mut memory: usize = self.models.iter().map(|entry| entry.model.memory_bytes()).sum();
+		for entry in self.models.iter().rev() {
+			if memory <= MAX_LOADED_MEMORY {
+				break;
+			}
+			memory -= entry.model.memory_bytes() - entry.model.image_bytes();
+			entry.model.drop_idle();
+		}
+	}
 }
 
 /// Counters of cache use since the node started.
@@ -124,7 +189,7 @@ pub struct InferenceCache {
 	/// Where compiled engines are kept across restarts, if anywhere.
 	disk: Option<PathBuf>,
 	engines: Mutex<BTreeMap<[u8; 32], Arc<Engine>>>,
-	loaded: Mutex<Vec<Loaded>>,
+	loaded: Mutex<LoadedModels>,
 	clock: AtomicU64,
 	results: Results,
 	observer: OnceLock<Arc<dyn CacheObserver>>,
@@ -229,8 +294,32 @@ impl InferenceCache {
 	}
 
 	/// Makes the call `request`: the outcome made ahead if there is one, else made here from the
-	/// loaded model.
+	/// loaded model. With [`Keep::Block`], the model is pinned for the block first, and stays
+	/// pinned if the call succeeds (see the module documentation).
 	pub fn run(
+		&self,
+		request: &RunRequest,
+		keep: Keep,
+		read: &mut ReadStorage,
+	) -> Result<Charged<Vec<Tensor>>, HostError> {
+		let pinned = match keep {
+			Keep::Block(block) => {
+				let key = ModelKey::new(&request.engine, &request.model, &request.declared);
+				lock(&self.loaded).pin(&key, block).then_some(key)
+			},
+			Keep::Maybe => None,
+		};
+		let outcome = self.serve(request, read);
+		if let Some(key) = pinned {
+			if !matches!(outcome, Ok(Charged { result: Ok(_), .. })) {
+				lock(&self.loaded).pinned.remove(&key);
+			}
+		}
+		outcome
+	}
+
+	/// The outcome of `request`: made ahead, or made now.
+	fn serve(
 		&self,
 		request: &RunRequest,
 		read: &mut ReadStorage,
@@ -358,32 +447,25 @@ impl InferenceCache {
 	fn lookup(&self, key: &ModelKey) -> Option<LoadedModel> {
 		let last_used = self.clock.fetch_add(1, Ordering::Relaxed);
 		let mut loaded = lock(&self.loaded);
-		let entry = loaded.iter_mut().find(|entry| &entry.key == key)?;
+		let entry = loaded.models.iter_mut().find(|entry| &entry.key == key)?;
 		entry.last_used = last_used;
 		Some(entry.model.clone())
 	}
 
 	fn keep(&self, key: ModelKey, model: LoadedModel) {
 		let last_used = self.clock.fetch_add(1, Ordering::Relaxed);
-		let mut loaded = lock(&self.loaded);
-		// Two threads may have loaded the same model at once: keep one.
-		loaded.retain(|entry| entry.key != key);
-		loaded.push(Loaded { key, model, last_used });
-		loop {
-			let memory: usize = loaded.iter().map(|entry| entry.model.memory_bytes()).sum();
-			if loaded.len() <= MAX_LOADED_MODELS
-				&& (memory <= MAX_LOADED_MEMORY || loaded.len() == 1)
-			{
-				break;
-			}
-			let oldest = loaded
-				.iter()
-				.enumerate()
-				.min_by_key(|(_, entry)| entry.last_used)
-				.map(|(index, _)| index)
-				.unwrap_or(0);
-			loaded.swap_remove(oldest);
-		}
+		lock(&self.loaded).keep(key, model, last_used);
+	}
+
+	/// Whether the model `model` is loaded for the `declared` shapes by the engine `engine`.
+	pub fn is_loaded(
+		&self,
+		engine: &StoredBytes,
+		model: &StoredBytes,
+		declared: &[Option<Vec<u32>>],
+	) -> bool {
+		let key = ModelKey::new(engine, model, declared);
+		lock(&self.loaded).models.iter().any(|entry| entry.key == key)
 	}
 }
 

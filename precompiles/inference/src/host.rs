@@ -474,6 +474,11 @@ impl LoadedModel {
 		self.image.len() * (1 + lock(&self.idle).len())
 	}
 
+	/// Drops the idle instances: the next runs make theirs from the image.
+	pub fn drop_idle(&self) {
+		lock(&self.idle).clear();
+	}
+
 	/// Runs the model on each of its probe inputs ([`probe_inputs`]) in turn, within `limits`
 	/// together, and gives the most one successful run used (fuel and memory each): what the
 	/// chain prices its calls from. A probe that fails for want of fuel or memory fails the

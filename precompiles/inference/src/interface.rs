@@ -14,7 +14,8 @@
 //!
 //! Every call into the engine is metered (see [`crate::host`]). The runtime gives each call its
 //! [`Limits`] and gets back what the engine used ([`Charged`]), to charge it whatever the
-//! outcome: `measure` (registration: load and probe runs) and `run` version 2. Version 1 of `run`
+//! outcome: `measure` (registration: load and probe runs) and `run` versions 2 and 3 (which also
+//! says what the node must keep loaded for the block: [`Keep`]). Version 1 of `run`
 //! and `analyse`, which older blocks call, use the protocol's most:
 //! [`Limits::CALL`](crate::engine::Limits::CALL) and
 //! [`Limits::LOAD`](crate::engine::Limits::LOAD). A call that exceeds its limits fails with
@@ -60,6 +61,27 @@ pub struct RunRequest {
 	pub declared: Vec<Option<Vec<u32>>>,
 	pub inputs: Vec<Tensor>,
 	pub limits: Limits,
+}
+
+/// Models whose load a block charges once, to its first call of each, and refunds to its later
+/// calls (the block's *warm set*): 16. The node keeps them loaded for the block
+/// ([`Keep::Block`]), so that a refunded load is never a real one.
+pub const MAX_WARM_MODELS: u32 = 16;
+
+/// Bytes the memory images of a block's warm set may hold together: 2 GiB, half of what the
+/// node keeps loaded (`cache::MAX_LOADED_MEMORY`), so that what the block pins leaves
+/// room for the models of dry runs and of the next block.
+pub const MAX_WARM_IMAGE_BYTES: u64 = 2 << 30;
+
+/// What the chain relies on the node keeping after a call of [`inference::run`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Keep {
+	/// Nothing: the node keeps the model loaded or not, as suits it.
+	Maybe,
+	/// The model is in the warm set of the block of this number: if the call succeeds, the node
+	/// keeps the model loaded until the calls of a later block pin theirs. A call that fails
+	/// pins nothing (the block's change to its warm set is reverted with the call).
+	Block(u64),
 }
 
 /// The outcome of a metered host call and what the engine used making it, which the chain charges
@@ -177,7 +199,7 @@ pub trait Inference {
 	) -> AllocateAndReturnByCodec<Result<Vec<Tensor>, InferenceError>> {
 		with_cache(*self, |cache, read| {
 			let request = RunRequest { engine, model, declared, inputs, limits: Limits::CALL };
-			cache.run(&request, read).map(|charged| charged.result)
+			cache.run(&request, Keep::Maybe, read).map(|charged| charged.result)
 		})
 	}
 
@@ -195,7 +217,24 @@ pub trait Inference {
 		limits: PassFatPointerAndDecode<Limits>,
 	) -> AllocateAndReturnByCodec<Charged<Vec<Tensor>>> {
 		with_cache(*self, |cache, read| {
-			cache.run(&RunRequest { engine, model, declared, inputs, limits }, read)
+			cache.run(&RunRequest { engine, model, declared, inputs, limits }, Keep::Maybe, read)
+		})
+	}
+
+	/// Version 2, and what the node must keep loaded after the call: the model, for the rest of
+	/// the block, when the chain refunds its load to the block's later calls ([`Keep`]).
+	#[version(3)]
+	fn run(
+		&mut self,
+		engine: PassFatPointerAndDecode<StoredBytes>,
+		model: PassFatPointerAndDecode<StoredBytes>,
+		declared: PassFatPointerAndDecode<Vec<Option<Vec<u32>>>>,
+		inputs: PassFatPointerAndDecode<Vec<Tensor>>,
+		limits: PassFatPointerAndDecode<Limits>,
+		keep: PassFatPointerAndDecode<Keep>,
+	) -> AllocateAndReturnByCodec<Charged<Vec<Tensor>>> {
+		with_cache(*self, |cache, read| {
+			cache.run(&RunRequest { engine, model, declared, inputs, limits }, keep, read)
 		})
 	}
 }

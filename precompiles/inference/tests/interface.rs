@@ -12,10 +12,14 @@ use codec::Encode;
 use common::{corpus, npy, read};
 use sp_io::TestExternalities;
 use verinfer_precompile::{
+	cache::MAX_LOADED_MODELS,
 	cache::{sha256, InferenceCache},
 	engine::{EngineError, Limits, Usage},
-	interface::{inference, Charged, InferenceCacheExt, InferenceError, RunRequest, StoredBytes},
-	synthetic::probe_inputs,
+	interface::{
+		inference, Charged, InferenceCacheExt, InferenceError, Keep, RunRequest, StoredBytes,
+		MAX_WARM_MODELS,
+	},
+	synthetic::{self, probe_inputs},
 	Tensor, ENGINE_BLOB,
 };
 
@@ -25,7 +29,7 @@ fn run(
 	model: StoredBytes,
 	inputs: Vec<Tensor>,
 ) -> Result<Vec<Tensor>, InferenceError> {
-	inference::run(engine, model, vec![], inputs, Limits::CALL).result
+	inference::run(engine, model, vec![], inputs, Limits::CALL, Keep::Maybe).result
 }
 
 /// Puts `bytes` into state in chunks of `chunk` under `prefix ++ index`.
@@ -253,7 +257,15 @@ fn measuring_a_model_gives_its_load_and_its_costliest_probe_and_keeps_it_loaded(
 		probes
 			.iter()
 			.map(|inputs| {
-				inference::run(engine.clone(), stored.clone(), vec![], inputs.clone(), Limits::CALL)
+				let inputs = inputs.clone();
+				inference::run(
+					engine.clone(),
+					stored.clone(),
+					vec![],
+					inputs,
+					Limits::CALL,
+					Keep::Maybe,
+				)
 			})
 			.collect()
 	});
@@ -267,9 +279,9 @@ fn measuring_a_model_gives_its_load_and_its_costliest_probe_and_keeps_it_loaded(
 
 	// With half what the probe used, the same call runs out, charged its limit.
 	let limits = Limits { fuel: runs[0].usage.fuel / 2, ..Limits::CALL };
-	let starved = chain
-		.ext
-		.execute_with(|| inference::run(engine, stored, vec![], probes[0].clone(), limits));
+	let starved = chain.ext.execute_with(|| {
+		inference::run(engine, stored, vec![], probes[0].clone(), limits, Keep::Maybe)
+	});
 	assert_eq!(
 		starved,
 		Charged {
@@ -285,7 +297,7 @@ fn execute(chain: &mut Chain, requests: &[RunRequest]) -> Vec<Charged<Vec<Tensor
 	chain.ext.execute_with(|| {
 		requests
 			.into_iter()
-			.map(|r| inference::run(r.engine, r.model, r.declared, r.inputs, r.limits))
+			.map(|r| inference::run(r.engine, r.model, r.declared, r.inputs, r.limits, Keep::Maybe))
 			.collect()
 	})
 }
@@ -358,4 +370,76 @@ fn calls_made_ahead_give_the_bytes_the_execution_makes_itself_and_state_dependen
 		stats.result_hits.load(Ordering::Relaxed) + stats.result_misses.load(Ordering::Relaxed);
 	assert_eq!(calls, requests.len() as u64);
 	assert_eq!(racing.cache.planned(), 0);
+}
+
+/// Calls of the same small model, distinct by `salt`, stored in `chain`.
+fn salted_models(chain: &mut Chain, salts: std::ops::Range<u64>) -> Vec<StoredBytes> {
+	salts
+		.map(|salt| {
+			let model = synthetic::elementwise(16, salt);
+			store(&mut chain.ext, &[b"salted", &salt.to_be_bytes()[..]].concat(), &model, 4096)
+		})
+		.collect()
+}
+
+/// A call of a [`salted_models`] model, keeping it as `keep` says.
+fn call_salted(chain: &mut Chain, model: &StoredBytes, keep: Keep) -> Charged<Vec<Tensor>> {
+	let x = Tensor::new(verinfer_precompile::DType::F32, vec![1, 1], 1f32.to_le_bytes().to_vec())
+		.unwrap();
+	let (engine, model) = (chain.engine.clone(), model.clone());
+	chain.ext.execute_with(|| inference::run(engine, model, vec![], vec![x], Limits::CALL, keep))
+}
+
+#[test]
+fn models_pinned_for_the_block_stay_loaded_while_other_models_come_and_go() {
+	let mut chain = chain();
+	let warm = salted_models(&mut chain, 0..MAX_WARM_MODELS as u64);
+	let others = salted_models(&mut chain, 1000..1000 + MAX_LOADED_MODELS as u64 + 1);
+	// Block 7 pins its warm set; then dry runs (or pre-execution) load more models than the
+	// cache keeps, and block 7's calls still find theirs loaded: their refunded loads are not
+	// made again.
+	for model in &warm {
+		assert!(call_salted(&mut chain, model, Keep::Block(7)).result.is_ok());
+	}
+	for model in &others {
+		assert!(call_salted(&mut chain, model, Keep::Maybe).result.is_ok());
+	}
+	let loaded =
+		|chain: &Chain, model: &StoredBytes| chain.cache.is_loaded(&chain.engine, model, &[]);
+	assert!(warm.iter().all(|model| loaded(&chain, model)), "the warm set was evicted");
+	assert!(!others.iter().all(|model| loaded(&chain, model)), "the cache kept every model");
+	let misses = chain.cache.stats.model_misses.load(Ordering::Relaxed);
+	for model in &warm {
+		assert!(call_salted(&mut chain, model, Keep::Block(7)).result.is_ok());
+	}
+	assert_eq!(chain.cache.stats.model_misses.load(Ordering::Relaxed), misses);
+
+	// Once block 8 pins its own, block 7's models are unpinned and go first.
+	let next = salted_models(&mut chain, 2000..2001);
+	assert!(call_salted(&mut chain, &next[0], Keep::Block(8)).result.is_ok());
+	for model in &others {
+		assert!(call_salted(&mut chain, model, Keep::Maybe).result.is_ok());
+	}
+	assert!(loaded(&chain, &next[0]));
+	assert!(!warm.iter().all(|model| loaded(&chain, model)), "block 7's pins outlived it");
+}
+
+#[test]
+fn a_failed_call_pins_nothing() {
+	let mut chain = chain();
+	let failing = salted_models(&mut chain, 0..1);
+	let others = salted_models(&mut chain, 1000..1000 + MAX_LOADED_MODELS as u64 + 1);
+	// Out of fuel: the block's change to its warm set is reverted with the call, so the node
+	// must not keep the model for it.
+	let (engine, model) = (chain.engine.clone(), failing[0].clone());
+	let x = Tensor::new(verinfer_precompile::DType::F32, vec![1, 1], vec![0; 4]).unwrap();
+	let starved = Limits { fuel: 1, ..Limits::CALL };
+	let failed = chain
+		.ext
+		.execute_with(|| inference::run(engine, model, vec![], vec![x], starved, Keep::Block(3)));
+	assert!(matches!(failed.result, Err(InferenceError::Engine(EngineError::OutOfFuel { .. }))));
+	for model in &others {
+		assert!(call_salted(&mut chain, model, Keep::Maybe).result.is_ok());
+	}
+	assert!(!chain.cache.is_loaded(&chain.engine, &failing[0], &[]));
 }

@@ -105,6 +105,20 @@ fn the_first_call_of_a_model_in_a_block_pays_for_loading_it_and_later_ones_do_no
 }
 
 #[test]
+fn the_warm_set_holds_sixteen_models_whose_images_fit_two_gib_together() {
+	const GIB: u64 = 1 << 30;
+	let id = |byte: u8| ModelId::repeat_byte(byte);
+	assert!(Inference::joins_warm_set(&[], GIB));
+	assert!(Inference::joins_warm_set(&[(id(1), GIB)], GIB));
+	// A third image of a GiB would not fit: its calls pay their loads.
+	assert!(!Inference::joins_warm_set(&[(id(1), GIB), (id(2), GIB)], 1));
+	assert!(!Inference::joins_warm_set(&[(id(1), GIB + GIB / 2)], GIB));
+	let sixteen: Vec<(ModelId, u64)> = (0..16).map(|byte| (id(byte), 1 << 20)).collect();
+	assert!(Inference::joins_warm_set(&sixteen[..15], 1 << 20));
+	assert!(!Inference::joins_warm_set(&sixteen, 1 << 20));
+}
+
+#[test]
 fn an_unknown_model_is_refused_and_charged_only_the_checks() {
 	new_test_ext().execute_with(|| {
 		let unknown = ModelId::repeat_byte(7);
@@ -341,6 +355,7 @@ fn pre_execution_names_the_call_infer_makes_and_leaves_out_calls_the_checks_refu
 			request.declared,
 			request.inputs,
 			request.limits,
+			verinfer_precompile::interface::Keep::Maybe,
 		)
 		.result
 		.unwrap();
