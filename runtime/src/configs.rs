@@ -281,6 +281,7 @@ impl pallet_hosting::BenchmarkHelper for ActivateModel {
 				size: 0,
 				chunks: 0,
 				declared: Default::default(),
+				headroom_percent: verinfer_precompile::engine::DEFAULT_HEADROOM_PERCENT,
 				status: pallet_models::ModelStatus::Active,
 				deposit: 0,
 				created_at: 0,

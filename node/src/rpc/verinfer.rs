@@ -31,7 +31,6 @@ use sp_core::{crypto::Ss58Codec, Bytes, H256};
 use verinfer_precompile::{
 	analysis::{Analysis, TensorSpec},
 	cache::{sha256, InferenceCache},
-	engine::Limits,
 	tensor::Tensor,
 	tensor_io,
 	tool::hex,
@@ -290,7 +289,8 @@ where
 			Err(failed) => {
 				report["verdict"] = json!("refused");
 				report["reasons"] = json!([failed.to_string()]);
-				let analysed = engine.analyse(&bytes, &declared, Limits::LOAD);
+				// Within the registration's limits too: no more work than a registration.
+				let analysed = engine.analyse(&bytes, &declared, registration);
 				if let Ok(analysis) = analysed.map_err(|e| error(code::NODE, e))?.result {
 					report["analysis"] = analysis_json(&analysis);
 					if !analysis.is_accepted() {

@@ -62,10 +62,10 @@ use crate::{
 	tensor::Tensor,
 };
 
-/// Native stack wasmtime lets the engine's code use: 68 MiB, twice the most the deterministic
+/// Native stack wasmtime lets the engine's code use: 4.25 MiB, twice the most the deterministic
 /// depth limit lets the engine reach (([`STACK_SLOTS`] + [`LEAF_SLOTS`]) ×
 /// [`NATIVE_BYTES_PER_SLOT`]), so that the limit every machine hits at the same call is always
-/// the first one. Only a thread's address space: pages the calls do not reach are never touched.
+/// the first one.
 pub const ENGINE_WASM_STACK: usize =
 	2 * (STACK_SLOTS + LEAF_SLOTS) as usize * NATIVE_BYTES_PER_SLOT;
 

@@ -111,7 +111,7 @@ pub struct CheckReport {
 /// Measures `model` for the `declared` input shapes as registration does (one load, two probe
 /// runs) within `limits`, the registration's; where the measurement fails (the engine refuses the
 /// model, it runs out of fuel or memory, or fails on its probe inputs), analyses it within the
-/// protocol's most ([`Limits::LOAD`]), for what the analysis says.
+/// same limits, for what the analysis says: a check never does more work than a registration.
 pub fn check(
 	engine: &Engine,
 	model: &[u8],
@@ -123,10 +123,7 @@ pub fn check(
 	let (analysis, result) = match measured.result {
 		Ok(done) => (done.measurement.analysis.clone(), Ok(done.measurement)),
 		Err(error) => (
-			engine
-				.analyse(model, declared, Limits::LOAD)?
-				.into_result()
-				.map_err(ToolError::Engine)?,
+			engine.analyse(model, declared, limits)?.into_result().map_err(ToolError::Engine)?,
 			Err(error),
 		),
 	};
