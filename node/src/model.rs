@@ -10,7 +10,7 @@ use std::{path::PathBuf, str::FromStr};
 use verinfer_precompile::{
 	cache::default_disk_dir,
 	engine::EngineError,
-	host::Engine,
+	host::{Engine, EngineBlob, HostError},
 	tensor_io,
 	tool::{self, hex, ToolError},
 	Tensor, ENGINE_BLOB,
@@ -136,17 +136,16 @@ fn engine(path: &Option<PathBuf>) -> Result<Engine, ToolError> {
 		Some(path) => tool::read_file(path)?,
 		None => ENGINE_BLOB
 			.ok_or_else(|| {
-				ToolError::Host(verinfer_precompile::host::HostError(
+				ToolError::Host(HostError(
 					"this binary was built without the engine blob (SKIP_WASM_BUILD); pass --engine"
 						.into(),
 				))
 			})?
 			.to_vec(),
 	};
-	Ok(match default_disk_dir() {
-		Some(dir) => Engine::with_disk_cache(&blob, &dir)?,
-		None => Engine::new(&blob)?,
-	})
+	let checked =
+		EngineBlob::check(&blob).map_err(|reason| ToolError::Host(HostError(reason.into())))?;
+	Ok(Engine::compile(&checked, default_disk_dir().as_deref())?)
 }
 
 fn check(cmd: &CheckCmd) -> Result<(), ToolError> {

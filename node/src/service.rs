@@ -117,7 +117,7 @@ pub fn new_partial(
 	// Compiled engines persist in the user's cache directory (beside the chain's database when
 	// there is none), shared by every node of this user: a restart, or another node on the same
 	// machine, loads them in milliseconds. Files are named by the blob's hash and wasmtime's
-	// compatibility hash and written atomically (see `Engine::with_disk_cache`).
+	// compatibility hash and written atomically (see `Engine::compile`).
 	let engine_dir = verinfer_precompile::cache::default_disk_dir()
 		.unwrap_or_else(|| config.data_path.join("engine-cache"));
 	let inference_cache = Arc::new(InferenceCache::with_disk_cache(engine_dir));

@@ -381,7 +381,7 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.chain(&analysis.outputs)
 			.fold(0u64, |bytes, spec| bytes.saturating_add(spec.byte_len()));
-		let base = <T as Config>::WeightInfo::infer(0, 0, units(io_bytes, 10))
+		let base = <T as Config>::WeightInfo::infer(units(io_bytes, 10))
 			.saturating_add(T::Hosts::reward_weight());
 		let engine_cost = <T as pallet_models::Config>::EngineCost::get();
 		// The run starts from a copy of the image and may grow to its memory limit.
@@ -435,7 +435,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Weight of the checks that precede running a model.
 	fn checks_weight() -> Weight {
-		<T as Config>::WeightInfo::infer(0, 0, 0)
+		<T as Config>::WeightInfo::infer(0)
 	}
 
 	/// The model's record, analysis and cost, if it may be called with `inputs`.

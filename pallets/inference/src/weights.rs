@@ -44,7 +44,7 @@ use frame_support::{
 
 /// Weight functions needed by `pallet_inference`.
 pub trait WeightInfo {
-	fn infer(m: u32, e: u32, b: u32, ) -> Weight;
+	fn infer(b: u32, ) -> Weight;
 	fn load_model(k: u32, ) -> Weight;
 	fn prune_result() -> Weight;
 }
@@ -55,13 +55,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[4, 64]`.
 	/// The range of component `e` is `[3, 8]`.
 	/// The range of component `b` is `[1, 64]`.
-	fn infer(m: u32, e: u32, b: u32, ) -> Weight {
+	fn infer(b: u32, ) -> Weight {
 		// Minimum execution time: 12_769_915_000 picoseconds.
 		Weight::from_parts(1_628_406_062, 5563)
-			// Standard Error: 4_931_699
-			.saturating_add(Weight::from_parts(192_616_936, 0).saturating_mul(m as u64))
-			// Standard Error: 57_336_966
-			.saturating_add(Weight::from_parts(1_246_372_068, 0).saturating_mul(e as u64))
 			// Standard Error: 4_725_755
 			.saturating_add(Weight::from_parts(14_215_232, 0).saturating_mul(b as u64))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
@@ -86,10 +82,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
-	fn infer(m: u32, e: u32, b: u32, ) -> Weight {
+	fn infer(b: u32, ) -> Weight {
 		Weight::from_parts(1_628_406_062, 5563)
-			.saturating_add(Weight::from_parts(192_616_936, 0).saturating_mul(m as u64))
-			.saturating_add(Weight::from_parts(1_246_372_068, 0).saturating_mul(e as u64))
 			.saturating_add(Weight::from_parts(14_215_232, 0).saturating_mul(b as u64))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))

@@ -41,7 +41,7 @@ use sha2::{Digest, Sha256};
 use crate::{
 	analysis::Analysis,
 	engine::{Limits, Measurement},
-	host::{Engine, HostError, LoadedModel},
+	host::{Engine, EngineBlob, HostError, LoadedModel},
 	interface::{
 		Charged, InferenceError, Keep, RunRequest, StoredBytes, MAX_WARM_IMAGE_BYTES,
 		MAX_WARM_MODELS,
@@ -208,7 +208,7 @@ impl InferenceCache {
 			.clone()
 	}
 
-	/// A cache that keeps compiled engines in `dir` too (see [`Engine::with_disk_cache`]).
+	/// A cache that keeps compiled engines in `dir` too (see [`Engine::compile`]).
 	pub fn with_disk_cache(dir: PathBuf) -> InferenceCache {
 		InferenceCache { disk: Some(dir), ..Default::default() }
 	}
@@ -228,14 +228,14 @@ impl InferenceCache {
 			Ok(bytes) => bytes,
 			Err(error) => return Ok(Err(error)),
 		};
-		if let Err(reason) = crate::host::validate_blob(&bytes) {
-			return Ok(Err(InferenceError::InvalidEngine(reason.as_bytes().to_vec())));
-		}
+		let checked = match EngineBlob::check(&bytes) {
+			Ok(checked) => checked,
+			Err(reason) => {
+				return Ok(Err(InferenceError::InvalidEngine(reason.as_bytes().to_vec())))
+			},
+		};
 		let started = Instant::now();
-		let engine = Arc::new(match &self.disk {
-			Some(dir) => Engine::with_disk_cache(&bytes, dir)?,
-			None => Engine::new(&bytes)?,
-		});
+		let engine = Arc::new(Engine::compile(&checked, self.disk.as_deref())?);
 		self.stats.engine_compiles.fetch_add(1, Ordering::Relaxed);
 		self.observe(|observer| observer.engine_compiled(started.elapsed()));
 		engines.insert(blob.sha256, engine.clone());

@@ -106,23 +106,31 @@ pub const ENGINE_EXPORTS: [&str; 7] = [
 	"verinfer_panic_message",
 ];
 
-/// Checks that `blob` can be an engine, with the same verdict on every machine: a Wasm module
-/// the engine's configuration accepts (so no bulk memory), importing nothing, exporting
-/// [`ENGINE_EXPORTS`], with at most one mutable global (see the module documentation), that the
-/// depth limit can instrument ([`crate::stack`]). A blob that passes can still fail to compile on
-/// a machine short of memory; that is a [`HostError`].
-pub fn validate_blob(blob: &[u8]) -> Result<(), &'static str> {
-	let engine = WasmEngine::new(&deterministic_config())
-		.map_err(|_| "the engine configuration is not supported")?;
-	Module::validate(&engine, blob).map_err(|_| {
-		"not a Wasm module the engine configuration accepts (bulk memory, threads and relaxed \
-		 SIMD are not)"
-	})?;
-	ModuleInterface::read(blob).ok_or("not a Wasm module")?.check()?;
-	limit_depth(blob, STACK_SLOTS).map(drop)
+/// An engine blob known to be one, with the deterministic call-depth limit of [`STACK_SLOTS`]
+/// instrumented (see [`crate::stack`]): what [`Engine::compile`] compiles.
+pub struct EngineBlob {
+	limited: Vec<u8>,
 }
 
-/// What [`validate_blob`] checks beyond validity, read from a module's sections.
+impl EngineBlob {
+	/// Checks that `blob` can be an engine, with the same verdict on every machine: a Wasm module
+	/// the engine's configuration accepts (so no bulk memory), importing nothing, exporting
+	/// [`ENGINE_EXPORTS`], with at most one mutable global (see the module documentation), that
+	/// the depth limit can instrument. A blob that passes can still fail to compile on a machine
+	/// short of memory; that is a [`HostError`].
+	pub fn check(blob: &[u8]) -> Result<EngineBlob, &'static str> {
+		let engine = WasmEngine::new(&deterministic_config())
+			.map_err(|_| "the engine configuration is not supported")?;
+		Module::validate(&engine, blob).map_err(|_| {
+			"not a Wasm module the engine configuration accepts (bulk memory, threads and \
+			 relaxed SIMD are not)"
+		})?;
+		ModuleInterface::read(blob).ok_or("not a Wasm module")?.check()?;
+		Ok(EngineBlob { limited: limit_depth(blob, STACK_SLOTS)? })
+	}
+}
+
+/// What [`EngineBlob::check`] checks beyond validity, read from a module's sections.
 #[derive(Debug, Default)]
 struct ModuleInterface {
 	imports: u32,
@@ -188,9 +196,9 @@ pub fn deterministic_config() -> Config {
 	config
 }
 
-/// `blob` with the deterministic call-depth limit of [`STACK_SLOTS`] (see [`crate::stack`]).
-fn depth_limited(blob: &[u8]) -> Result<Vec<u8>, HostError> {
-	limit_depth(blob, STACK_SLOTS).map_err(|reason| HostError(reason.into()))
+/// [`EngineBlob::check`], refusing as a [`HostError`] (for callers that hold a blob they trust).
+fn checked(blob: &[u8]) -> Result<EngineBlob, HostError> {
+	EngineBlob::check(blob).map_err(|reason| HostError(reason.into()))
 }
 
 /// Runs `work` on a thread with [`ENGINE_THREAD_STACK`] of stack and waits for it.
@@ -274,18 +282,18 @@ impl ResourceLimiter for CallState {
 }
 
 impl Engine {
-	/// Compiles the engine blob `blob` with [`deterministic_config`].
+	/// Checks and compiles the engine blob `blob` with [`deterministic_config`].
 	pub fn new(blob: &[u8]) -> Result<Engine, HostError> {
-		Engine::with_config(&deterministic_config(), blob)
+		Engine::compile(&checked(blob)?, None)
 	}
 
 	/// Compiles `blob` with another configuration: to show that code generation does not change
 	/// results (other CPU features, other optimisation levels). The chain uses [`Engine::new`].
 	pub fn with_config(config: &Config, blob: &[u8]) -> Result<Engine, HostError> {
 		let engine = WasmEngine::new(config).map_err(host_err("configure wasmtime"))?;
-		let module = Module::new(&engine, &depth_limited(blob)?)
+		let module = Module::new(&engine, &checked(blob)?.limited)
 			.map_err(host_err("compile the engine blob"))?;
-		Engine::checked(engine, module, blob)
+		Ok(Engine { engine, module })
 	}
 
 	/// The compiled machine code, serialised: differs between configurations that generate
@@ -294,30 +302,35 @@ impl Engine {
 		self.module.serialize().map_err(host_err("serialise the compiled engine"))
 	}
 
-	/// [`Engine::new`], keeping the compiled code in `dir` so that the next process loads it in
-	/// milliseconds instead of compiling for seconds.
+	/// Compiles `blob` with [`deterministic_config`], keeping the compiled code in `disk`, if
+	/// given, so that the next process loads it in milliseconds instead of compiling for seconds.
 	///
-	/// The file is named by the SHA-256 of the blob as instrumented (see [`crate::stack`]) and
-	/// wasmtime's compatibility hash (version, settings, CPU features), and wasmtime refuses a
-	/// file compiled for anything else; a file that cannot be used is replaced. A cache that cannot be written is no error: the engine is
-	/// simply compiled again next time.
-	pub fn with_disk_cache(blob: &[u8], dir: &Path) -> Result<Engine, HostError> {
+	/// The file is named by the SHA-256 of the blob as instrumented and wasmtime's compatibility
+	/// hash (version, settings, CPU features), and wasmtime refuses a file compiled for anything
+	/// else; a file that cannot be used is replaced. A cache that cannot be written is no error:
+	/// the engine is simply compiled again next time.
+	pub fn compile(blob: &EngineBlob, disk: Option<&Path>) -> Result<Engine, HostError> {
 		let engine =
 			WasmEngine::new(&deterministic_config()).map_err(host_err("configure wasmtime"))?;
+		let Some(dir) = disk else {
+			let module =
+				Module::new(&engine, &blob.limited).map_err(host_err("compile the engine blob"))?;
+			return Ok(Engine { engine, module });
+		};
 		let mut compatibility = DefaultHasher::new();
 		engine.precompile_compatibility_hash().hash(&mut compatibility);
-		let limited = depth_limited(blob)?;
-		let digest: String = sha256(&limited).iter().map(|b| format!("{b:02x}")).collect();
+		let digest: String = sha256(&blob.limited).iter().map(|b| format!("{b:02x}")).collect();
 		let file = dir.join(format!("{digest}-{:016x}.cwasm", compatibility.finish()));
 		if let Ok(bytes) = std::fs::read(&file) {
 			// SAFETY: the file is one `Module::serialize` wrote into this node's own cache
 			// directory (as trusted as the binary itself), and wasmtime checks that it was
 			// compiled by this version, with these settings, for this CPU.
 			if let Ok(module) = unsafe { Module::deserialize(&engine, &bytes) } {
-				return Engine::checked(engine, module, blob);
+				return Ok(Engine { engine, module });
 			}
 		}
-		let module = Module::new(&engine, &limited).map_err(host_err("compile the engine blob"))?;
+		let module =
+			Module::new(&engine, &blob.limited).map_err(host_err("compile the engine blob"))?;
 		if let Ok(bytes) = module.serialize() {
 			// Written aside and renamed, so that a concurrent reader never sees half a file.
 			let partial = file.with_extension(format!("partial-{}", std::process::id()));
@@ -328,14 +341,6 @@ impl Engine {
 				let _ = std::fs::remove_file(&partial);
 			}
 		}
-		Engine::checked(engine, module, blob)
-	}
-
-	/// The engine, once `module` (compiled from `blob`) is known to be an engine blob.
-	fn checked(engine: WasmEngine, module: Module, blob: &[u8]) -> Result<Engine, HostError> {
-		let interface = ModuleInterface::read(blob)
-			.ok_or_else(|| HostError("the engine blob is not a Wasm module".into()))?;
-		interface.check().map_err(|reason| HostError(reason.into()))?;
 		Ok(Engine { engine, module })
 	}
 

@@ -280,13 +280,16 @@ fn elementwise_branch(graph: &mut Graph, suffix: &str, elements: u64) {
 		.output(&name("y"), &[1, 1]);
 }
 
-/// `y = Relu(x)`: input `x` and output `y` f32[1, 256·kib]: `kib` KiB in, `kib` KiB out.
+/// `y = Relu(x)`, sliced to its first `output_kib` KiB: input `x` f32[1, 256·input_kib], output
+/// `y` f32[1, 256·output_kib] (each at least 1 KiB, the output at most the input).
 ///
-/// Cost: no multiply-adds; 768·kib + 1 elements touched (an element-wise operator, the least
-/// work per byte a model can do); 2·kib KiB of inputs and outputs; a model of about 120 bytes.
-pub fn io(kib: u32, salt: u64) -> Vec<u8> {
+/// Cost: no multiply-adds; the elements of one element-wise operator (and a slice), the least
+/// work per byte a model can do; `input_kib + output_kib` KiB of inputs and outputs; a model of
+/// about 150 bytes.
+pub fn io(input_kib: u32, output_kib: u32, salt: u64) -> Vec<u8> {
+	let input = 256 * input_kib.max(1) as u64;
 	let mut graph = Graph::default();
-	io_branch(&mut graph, "", 256 * kib.max(1) as u64, 256 * kib.max(1) as u64);
+	io_branch(&mut graph, "", input, (256 * output_kib.max(1) as u64).min(input));
 	graph.into_model(salt)
 }
 
@@ -624,15 +627,18 @@ mod tests {
 
 	#[test]
 	fn io_moves_two_kib_per_kib_with_one_element_wise_operator() {
-		let analysis = accepted_and_run(&io(4, 1));
+		let analysis = accepted_and_run(&io(4, 4, 1));
 		assert_eq!(io_bytes(&analysis), 8 * 1024);
 		assert_eq!(analysis.cost.multiply_adds, 0);
 		assert_eq!(analysis.cost.elements_touched, 3 * 1024 + 1);
+		let sliced = accepted_and_run(&io(4, 3, 1));
+		assert_eq!(io_bytes(&sliced), 7 * 1024);
+		assert_eq!(sliced.cost.elements_touched, io_touched(1024, 768));
 	}
 
 	#[test]
 	fn padding_gives_the_exact_size_and_changes_nothing_else() {
-		let model = io(1, 1);
+		let model = io(1, 1, 1);
 		let plain = accepted_and_run(&model);
 		let smallest = model.len() as u32 + PADDING_OVERHEAD;
 		// Sizes around the varints' boundaries (2^7, 2^14, 2^21), where lengths grow, and one that
@@ -653,7 +659,7 @@ mod tests {
 
 	#[test]
 	fn padding_and_sized_models_hit_every_size_around_the_varints_boundaries() {
-		let model = io(1, 1);
+		let model = io(1, 1, 1);
 		let smallest = model.len() as u32 + PADDING_OVERHEAD;
 		let around = |at: u32, by: u32| at.saturating_sub(by)..at + by;
 		for size in

@@ -122,7 +122,7 @@ fn a_block_stores_at_most_its_share_of_result_bytes_and_refuses_the_rest_before_
 		assert_eq!(refused.error, Error::<Test>::BlockResultsFull.into());
 		assert_eq!(
 			refused.post_info.actual_weight,
-			Some(<Test as Config>::WeightInfo::infer(0, 0, 0)),
+			Some(<Test as Config>::WeightInfo::infer(0)),
 			"charged the checks alone: nothing ran"
 		);
 		assert_eq!(state_root(), root, "nothing changed");
