@@ -5,7 +5,7 @@
 //! functions, so the inference engine runs exactly as in block execution) on the reference
 //! machine.
 //!
-//! DATE: 2026-11-24, STEPS: `10`, REPEAT: `10`, CPU: `AMD EPYC`
+//! DATE: 2026-11-27, STEPS: `10`, REPEAT: `5`, CPU: `AMD EPYC`
 //! WASM-EXECUTION: `Compiled`, CHAIN: `Some("dev")`
 //!
 //! Command:
@@ -21,7 +21,7 @@
 //! --steps
 //! 10
 //! --repeat
-//! 10
+//! 5
 //! --wasm-execution
 //! compiled
 //! --heap-pages
@@ -52,51 +52,47 @@ pub trait WeightInfo {
 /// The measured weights, with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// The range of component `m` is `[4, 64]`.
-	/// The range of component `e` is `[3, 8]`.
-	/// The range of component `b` is `[1, 64]`.
+	/// The range of component `b` is `[2, 64]`.
 	fn infer(b: u32, ) -> Weight {
-		// Minimum execution time: 12_769_915_000 picoseconds.
-		Weight::from_parts(1_628_406_062, 5563)
-			// Standard Error: 4_725_755
-			.saturating_add(Weight::from_parts(14_215_232, 0).saturating_mul(b as u64))
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Minimum execution time: 3_368_739_000 picoseconds.
+		Weight::from_parts(4_812_333_390, 5272)
+			// Standard Error: 2_581_959
+			.saturating_add(Weight::from_parts(52_655_953, 0).saturating_mul(b as u64))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// The range of component `k` is `[1, 8192]`.
 	fn load_model(k: u32, ) -> Weight {
-		// Minimum execution time: 2_516_090_000 picoseconds.
-		Weight::from_parts(2_610_663_903, 516145)
-			// Standard Error: 67_206
-			.saturating_add(Weight::from_parts(4_196_632, 0).saturating_mul(k as u64))
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		// Minimum execution time: 7_976_257_000 picoseconds.
+		Weight::from_parts(4_758_523_453, 516145)
+			// Standard Error: 437_340
+			.saturating_add(Weight::from_parts(20_884_175, 0).saturating_mul(k as u64))
 			.saturating_add(Weight::from_parts(0, 1029).saturating_mul(k as u64))
 	}
 	fn prune_result() -> Weight {
-		// Minimum execution time: 282_009_000 picoseconds.
-		Weight::from_parts(360_444_000, 265681)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		// Minimum execution time: 874_908_000 picoseconds.
+		Weight::from_parts(1_582_804_000, 265891)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn infer(b: u32, ) -> Weight {
-		Weight::from_parts(1_628_406_062, 5563)
-			.saturating_add(Weight::from_parts(14_215_232, 0).saturating_mul(b as u64))
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(4_812_333_390, 5272)
+			.saturating_add(Weight::from_parts(52_655_953, 0).saturating_mul(b as u64))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn load_model(k: u32, ) -> Weight {
-		Weight::from_parts(2_610_663_903, 516145)
-			.saturating_add(Weight::from_parts(4_196_632, 0).saturating_mul(k as u64))
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
+		Weight::from_parts(4_758_523_453, 516145)
+			.saturating_add(Weight::from_parts(20_884_175, 0).saturating_mul(k as u64))
 			.saturating_add(Weight::from_parts(0, 1029).saturating_mul(k as u64))
 	}
 	fn prune_result() -> Weight {
-		Weight::from_parts(360_444_000, 265681)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
+		Weight::from_parts(1_582_804_000, 265891)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 }
