@@ -24,13 +24,13 @@ pub enum HostCmd {
 	/// Release the unbonded stake whose unbonding period is over.
 	Withdraw(SignedCmd),
 	/// Serve a model: earn a share of each of its calls' fees.
-	Serve(ModelCmd),
+	Serve(ServeCmd),
 	/// Stop serving a model.
-	StopServing(ModelCmd),
+	StopServing(ServeCmd),
 	/// Say where clients reach this host, and its display name.
 	SetMetadata(MetadataCmd),
 	/// A host's stake, unbonding chunks, endpoint and models.
-	Show(ShowCmd),
+	Show(HostShowCmd),
 }
 
 /// `verinfer host bond|unbond`
@@ -55,7 +55,7 @@ pub struct SignedCmd {
 
 /// `verinfer host serve|stop-serving`
 #[derive(Debug, clap::Args)]
-pub struct ModelCmd {
+pub struct ServeCmd {
 	/// The model's id (0x…).
 	pub model: H256,
 	#[command(flatten)]
@@ -81,7 +81,7 @@ pub struct MetadataCmd {
 
 /// `verinfer host show`
 #[derive(Debug, clap::Args)]
-pub struct ShowCmd {
+pub struct HostShowCmd {
 	/// The host's account (SS58); or give `--suri`.
 	#[arg(required_unless_present = "suri", conflicts_with = "suri")]
 	pub account: Option<String>,
@@ -192,7 +192,7 @@ async fn withdraw(cmd: &SignedCmd) -> Result<(), ClientError> {
 	print_stake(&node, &account).await
 }
 
-async fn serve(cmd: &ModelCmd, serve: bool) -> Result<(), ClientError> {
+async fn serve(cmd: &ServeCmd, serve: bool) -> Result<(), ClientError> {
 	let call = if serve {
 		pallet_hosting::Call::serve { model: cmd.model }
 	} else {
@@ -233,7 +233,7 @@ fn duration(blocks: u32) -> String {
 	}
 }
 
-async fn show(cmd: &ShowCmd) -> Result<(), ClientError> {
+async fn show(cmd: &HostShowCmd) -> Result<(), ClientError> {
 	let account: AccountId = match (&cmd.account, &cmd.suri) {
 		(Some(account), _) => AccountId::from_ss58check(account)
 			.map_err(|e| ClientError(format!("{account:?} is not an SS58 account: {e:?}")))?,

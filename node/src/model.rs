@@ -15,6 +15,7 @@ use verinfer_precompile::{
 	tool::{self, hex, ToolError},
 	Tensor, ENGINE_BLOB,
 };
+use verinfer_primitives::DeclaredShapes;
 
 /// `verinfer model …`
 #[derive(Debug, clap::Subcommand)]
@@ -44,7 +45,7 @@ pub struct CheckCmd {
 	pub file: PathBuf,
 	/// Declare the shape of an input the model leaves open, as INDEX=D0,D1,… (e.g. 0=1,3,224,224).
 	#[arg(long = "shape", value_name = "INDEX=DIMS")]
-	pub shapes: Vec<DeclaredShape>,
+	pub shapes: Vec<ShapeArg>,
 	/// The headroom the model would be registered with (see `verinfer model register`).
 	#[arg(long, value_name = "PERCENT", default_value_t = pallet_models::DEFAULT_HEADROOM_PERCENT)]
 	pub headroom: u32,
@@ -69,14 +70,14 @@ pub struct RunCmd {
 	pub engine: Option<PathBuf>,
 }
 
-/// `INDEX=D0,D1,…`
+/// `--shape INDEX=D0,D1,…`: the shape declared for one input.
 #[derive(Debug, Clone)]
-pub struct DeclaredShape {
+pub struct ShapeArg {
 	pub index: usize,
 	pub dims: Vec<u32>,
 }
 
-impl FromStr for DeclaredShape {
+impl FromStr for ShapeArg {
 	type Err = String;
 
 	fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -88,8 +89,19 @@ impl FromStr for DeclaredShape {
 			.map(|d| d.trim().parse::<u32>())
 			.collect::<Result<_, _>>()
 			.map_err(|_| usage())?;
-		Ok(DeclaredShape { index, dims })
+		Ok(ShapeArg { index, dims })
 	}
+}
+
+/// The declared shapes `shapes` give, one per input up to the last one named; the inputs between
+/// keep the model's own.
+pub fn declared(shapes: &[ShapeArg]) -> DeclaredShapes {
+	let count = shapes.iter().map(|shape| shape.index + 1).max().unwrap_or(0);
+	let mut declared = vec![None; count];
+	for shape in shapes {
+		declared[shape.index] = Some(shape.dims.clone());
+	}
+	declared
 }
 
 /// Outputs of at most this many elements are printed in full; larger ones in summary (use --out).
@@ -150,11 +162,7 @@ fn engine(path: &Option<PathBuf>) -> Result<Engine, ToolError> {
 
 fn check(cmd: &CheckCmd) -> Result<(), ToolError> {
 	let model = tool::read_file(&cmd.file)?;
-	let count = cmd.shapes.iter().map(|s| s.index + 1).max().unwrap_or(0);
-	let mut declared = vec![None; count];
-	for shape in &cmd.shapes {
-		declared[shape.index] = Some(shape.dims.clone());
-	}
+	let declared = declared(&cmd.shapes);
 	let registration =
 		<verinfer_runtime::Runtime as pallet_models::Config>::RegistrationLimits::get();
 	let report = tool::check(&engine(&cmd.engine)?, &model, &declared, registration)?;

@@ -10,13 +10,13 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use sp_core::H256;
-use verinfer_precompile::{cache::sha256, tool};
+use verinfer_precompile::{digest::sha256, tool};
 use verinfer_runtime::{RuntimeCall, RuntimeEvent};
 
 use crate::{
 	args::{block_on, Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
 	client::{Client, ClientError},
-	model::DeclaredShape,
+	model::{declared, ShapeArg},
 };
 
 /// The runtime's chunk size (`pallet_models::Config::ChunkSize`).
@@ -47,7 +47,7 @@ pub struct RegisterCmd {
 	pub fee: Amount,
 	/// Declare the shape of an input the model leaves open, as INDEX=D0,D1,….
 	#[arg(long = "shape", value_name = "INDEX=DIMS")]
-	pub shapes: Vec<DeclaredShape>,
+	pub shapes: Vec<ShapeArg>,
 	/// The fuel and memory growth a call may use, in per cent of what the model used on the
 	/// chain's probe inputs (`verinfer model check` shows both). Raise it for models whose work
 	/// depends on their inputs (trees, loops, conditionals).
@@ -89,14 +89,9 @@ pub async fn register(cmd: &RegisterCmd) -> Result<(), RegisterError> {
 			.try_into()
 			.map_err(|_| too_long("description"))?,
 	};
-	let count = cmd.shapes.iter().map(|shape| shape.index + 1).max().unwrap_or(0);
-	let mut declared: Vec<pallet_models::DeclaredShape> = vec![None; count];
-	for shape in &cmd.shapes {
-		declared[shape.index] =
-			Some(shape.dims.clone().try_into().map_err(|_| too_long("declared shape"))?);
-	}
-	let declared: pallet_models::DeclaredShapes =
-		declared.try_into().map_err(|_| too_long("list of declared shapes"))?;
+	let declared =
+		pallet_models::Pallet::<verinfer_runtime::Runtime>::stored_shapes(declared(&cmd.shapes))
+			.ok_or_else(|| too_long("list of declared shapes"))?;
 
 	let node = Client::connect(&cmd.node.url).await?;
 	let model_id = tool::hex(&id.0);

@@ -40,7 +40,11 @@ use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_core::storage::StorageKey;
 use sp_runtime::traits::Header as _;
-use verinfer_precompile::{cache::InferenceCache, interface::RunRequest};
+use verinfer_precompile::{
+	cache::InferenceCache,
+	interface::RunRequest,
+	sync::{lock, wait},
+};
 use verinfer_runtime::{opaque::Block, AccountId, Hash};
 
 use crate::service::FullClient;
@@ -103,7 +107,7 @@ struct Shared {
 
 impl Shared {
 	fn lock(&self) -> MutexGuard<'_, Queues> {
-		self.queues.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+		lock(&self.queues)
 	}
 
 	fn next(&self) -> Option<Job> {
@@ -115,7 +119,7 @@ impl Shared {
 			if let Some(job) = queues.block.pop_front().or_else(|| queues.pool.pop_front()) {
 				return Some(job);
 			}
-			queues = self.queued.wait(queues).unwrap_or_else(|poisoned| poisoned.into_inner());
+			queues = wait(&self.queued, queues);
 		}
 	}
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sp_core::crypto::Ss58Codec;
 use sp_keyring::Sr25519Keyring::{Bob, Charlie, Dave};
 use verinfer_precompile::{
-	cache::sha256,
+	digest::sha256,
 	host::Engine,
 	tensor_io::from_npy,
 	tool::{self, hex},

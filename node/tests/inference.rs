@@ -11,7 +11,7 @@ use common::{hex, unhex, Node, Rpc};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob};
 use verinfer_precompile::{
-	cache::sha256,
+	digest::sha256,
 	tensor::{DType, Tensor},
 	tensor_io::from_npy,
 };

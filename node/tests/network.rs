@@ -15,7 +15,7 @@ use serde_json::Value;
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
 use verinfer_precompile::{
-	cache::sha256,
+	digest::sha256,
 	host::Engine,
 	tensor::{DType, Tensor},
 	tensor_io::from_npy,

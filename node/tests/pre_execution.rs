@@ -16,7 +16,7 @@ use common::{
 };
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::Alice;
-use verinfer_precompile::{cache::sha256, tensor_io::from_npy};
+use verinfer_precompile::{digest::sha256, tensor_io::from_npy};
 use verinfer_runtime::{RuntimeCall, MILLI_UNIT};
 
 #[tokio::test]

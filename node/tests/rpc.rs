@@ -10,7 +10,7 @@ use jsonrpsee::{core::client::ClientT, rpc_params};
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob};
 use verinfer_precompile::{
-	cache::sha256,
+	digest::sha256,
 	host::Engine,
 	tensor::Tensor,
 	tensor_io::{from_json, from_npy, to_json},

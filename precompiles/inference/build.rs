@@ -22,17 +22,16 @@ use std::{
 };
 
 const TARGET: &str = "wasm32-unknown-unknown";
-/// Set for the nested engine build, so that this script does not recurse into it.
-const NESTED: &str = "VERINFER_ENGINE_BUILD";
 
 fn main() {
 	let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
 	let blob = out_dir.join("verinfer_engine.wasm");
 	println!("cargo:rerun-if-env-changed=SKIP_WASM_BUILD");
-	// Inside the engine's own build this crate is a plain no_std dependency: nothing to build.
-	// (The nested cargo inherits this script's environment, CARGO_FEATURE_STD included, so the
-	// feature alone cannot tell.)
-	if env::var_os(NESTED).is_some() || env::var("CARGO_FEATURE_STD").is_err() {
+	// Only the node side (`std`) embeds the blob. The runtime's Wasm build compiles this crate
+	// for wasm32 inside a build script whose environment holds CARGO_FEATURE_STD, so the feature
+	// alone cannot tell: the target does.
+	let wasm = env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|arch| arch == "wasm32");
+	if wasm || env::var("CARGO_FEATURE_STD").is_err() {
 		return;
 	}
 	if env::var_os("SKIP_WASM_BUILD").is_some_and(|v| !v.is_empty()) {
@@ -46,8 +45,10 @@ fn main() {
 	for path in ["src", "Cargo.toml", "Cargo.lock"] {
 		println!("cargo:rerun-if-changed={}", engine_dir.join(path).display());
 	}
-	// The engine depends on this crate's tensor and error types.
-	println!("cargo:rerun-if-changed={}", manifest_dir.join("src").display());
+	// The engine depends on the shared types, which inherit the workspace's dependencies.
+	for path in ["primitives/src", "primitives/Cargo.toml", "Cargo.toml"] {
+		println!("cargo:rerun-if-changed={}", checkout.join(path).display());
+	}
 
 	// OUT_DIR is <target>/<profile>/build/<crate>-<hash>/out: the engine gets <target>/engine-wasm.
 	let target_dir = out_dir.ancestors().nth(4).expect("OUT_DIR is inside the target dir");
@@ -89,7 +90,6 @@ fn main() {
 	}
 	let status = command
 		.current_dir(&engine_dir)
-		.env(NESTED, "1")
 		.args(["build", "--release", "--locked", "--lib", "--target", TARGET])
 		// The standard library is rebuilt with the flags above: the prebuilt one uses bulk
 		// memory. `-Zbuild-std` on the pinned stable toolchain, as substrate-wasm-builder does for
@@ -116,7 +116,7 @@ fn main() {
 }
 
 /// Where the engine is built from: a fixed path, a symlink to this checkout (whose root manifest
-/// `verinfer-precompile` inherits from).
+/// `verinfer-primitives` inherits from).
 ///
 /// Cargo names a path package by its path (it does not resolve symlinks), and that name feeds the
 /// crate hashes that end up in the blob (type ids, the order of functions). Built through the same

@@ -211,7 +211,7 @@ impl_runtime_apis! {
 
 		fn dry_run(
 			model: pallet_models::ModelId,
-			inputs: Vec<verinfer_precompile::tensor::Tensor>,
+			inputs: Vec<verinfer_primitives::tensor::Tensor>,
 		) -> Result<pallet_inference::DryRun<Balance>, pallet_inference::DryRunError> {
 			Inference::dry_run(model, inputs)
 		}
@@ -221,20 +221,20 @@ impl_runtime_apis! {
 		}
 
 		fn call_info(
-			analysis: verinfer_precompile::analysis::Analysis,
+			analysis: verinfer_primitives::analysis::Analysis,
 			cost: pallet_models::ModelCost,
 			size: u32,
 		) -> pallet_inference::CallInfo {
 			Inference::call_info(&analysis, &cost, size)
 		}
 
-		fn engine() -> Option<verinfer_precompile::interface::StoredBytes> {
+		fn engine() -> Option<verinfer_primitives::inference::StoredBytes> {
 			Models::engine_bytes()
 		}
 
 		fn pre_execution(
 			extrinsics: Vec<<Block as BlockT>::Extrinsic>,
-		) -> Vec<(AccountId, verinfer_precompile::interface::RunRequest)> {
+		) -> Vec<(AccountId, verinfer_primitives::inference::RunRequest)> {
 			extrinsics.into_iter().filter_map(crate::pre_execution).collect()
 		}
 	}

@@ -173,11 +173,11 @@ parameter_types! {
 	pub const EngineCost: pallet_models::EngineCost =
 		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
 	/// Measuring a model at registration may use 2^29 ≈ 537 M units of fuel and 128 MiB of
-	/// engine memory ([`Limits::REGISTRATION`](verinfer_precompile::engine::Limits::REGISTRATION)):
+	/// engine memory ([`Limits::REGISTRATION`](verinfer_primitives::engine::Limits::REGISTRATION)):
 	/// with three instances' memory (a load, two probes) about 1.1 s of weight, inside one
 	/// extrinsic's 1.5 s.
-	pub const ModelRegistrationLimits: verinfer_precompile::engine::Limits =
-		verinfer_precompile::engine::Limits::REGISTRATION;
+	pub const ModelRegistrationLimits: verinfer_primitives::engine::Limits =
+		verinfer_primitives::engine::Limits::REGISTRATION;
 }
 
 impl pallet_models::Config for Runtime {
@@ -281,7 +281,7 @@ impl pallet_hosting::BenchmarkHelper for ActivateModel {
 				size: 0,
 				chunks: 0,
 				declared: Default::default(),
-				headroom_percent: verinfer_precompile::engine::DEFAULT_HEADROOM_PERCENT,
+				headroom_percent: verinfer_primitives::engine::DEFAULT_HEADROOM_PERCENT,
 				status: pallet_models::ModelStatus::Active,
 				deposit: 0,
 				created_at: 0,

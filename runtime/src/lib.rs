@@ -150,7 +150,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// block's execution would refuse, and a block (or pool) that holds it is refused anyway.
 pub fn pre_execution(
 	extrinsic: UncheckedExtrinsic,
-) -> Option<(AccountId, verinfer_precompile::interface::RunRequest)> {
+) -> Option<(AccountId, verinfer_primitives::inference::RunRequest)> {
 	use sp_runtime::traits::StaticLookup;
 	let generic::Preamble::Signed(address, ..) = extrinsic.preamble else { return None };
 	let caller = <Runtime as frame_system::Config>::Lookup::lookup(address).ok()?;

@@ -30,11 +30,12 @@ use sp_blockchain::HeaderBackend;
 use sp_core::{crypto::Ss58Codec, Bytes, H256};
 use verinfer_precompile::{
 	analysis::{Analysis, TensorSpec},
-	cache::{sha256, InferenceCache},
 	tensor::Tensor,
 	tensor_io,
 	tool::hex,
+	{cache::InferenceCache, digest::sha256},
 };
+use verinfer_primitives::DeclaredShapes;
 use verinfer_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Runtime};
 
 use pallet_hosting::runtime_api::HostingApi as HostingRuntimeApi;
@@ -81,7 +82,7 @@ pub trait ModelsApi {
 	fn inspect(
 		&self,
 		bytes: Bytes,
-		declared: Option<Vec<Option<Vec<u32>>>>,
+		declared: Option<DeclaredShapes>,
 		at: Option<H256>,
 	) -> RpcResult<Value>;
 }
@@ -258,7 +259,7 @@ where
 		&self,
 		ext: &Extensions,
 		bytes: Bytes,
-		declared: Option<Vec<Option<Vec<u32>>>>,
+		declared: Option<DeclaredShapes>,
 		at: Option<H256>,
 	) -> RpcResult<Value> {
 		sc_rpc_api::check_if_safe(ext)?;

@@ -11,7 +11,7 @@ use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave};
 use verinfer_precompile::{
 	analysis::Analysis,
-	cache::sha256,
+	digest::sha256,
 	synthetic::{self, Targets},
 };
 use verinfer_runtime::{Runtime, RuntimeCall, MILLI_UNIT};

@@ -75,12 +75,12 @@ use sp_runtime::{
 	traits::{SaturatedConversion, Saturating, Zero},
 	Perbill,
 };
-use verinfer_precompile::{
+use verinfer_precompile::interface::inference;
+use verinfer_primitives::{
 	analysis::Analysis,
 	engine::{EngineError, Usage},
-	interface::{
-		inference, Charged, InferenceError, Keep, RunRequest, MAX_WARM_IMAGE_BYTES, MAX_WARM_MODELS,
-	},
+	inference::{Charged, InferenceError, Keep, RunRequest, MAX_WARM_IMAGE_BYTES, MAX_WARM_MODELS},
+	output_hash,
 	tensor::Tensor,
 };
 
@@ -285,17 +285,17 @@ pub mod pallet {
 				};
 				error.with_weight(actual)
 			})?;
-			let encoded = outputs.encode();
+			let encoded_len = outputs.encoded_size() as u64;
 			ensure!(
-				encoded.len() as u64 <= T::MaxResultBytes::get() as u64,
+				encoded_len <= T::MaxResultBytes::get() as u64,
 				Error::<T>::OutputTooLarge.with_weight(actual)
 			);
-			let deposit = Self::result_deposit(encoded.len() as u64);
+			let deposit = Self::result_deposit(encoded_len);
 			T::Currency::hold(&HoldReason::ResultStorage.into(), &caller, deposit)
 				.map_err(|_| Error::<T>::InsufficientBalance.with_weight(actual))?;
 			Self::pay(model, &record, &caller).map_err(|error| error.with_weight(actual))?;
 			BlockResultBytes::<T>::mutate(|bytes| {
-				*bytes = bytes.saturating_add(u32::try_from(encoded.len()).unwrap_or(u32::MAX))
+				*bytes = bytes.saturating_add(u32::try_from(encoded_len).unwrap_or(u32::MAX))
 			});
 			if joins {
 				// Checked above: the warm set has room for it.
@@ -308,8 +308,8 @@ pub mod pallet {
 				*next = next.saturating_add(1);
 				id
 			});
-			let output_hash = H256::from(sp_io::hashing::sha2_256(&encoded));
-			let in_event = encoded.len() as u64 <= T::MaxEventOutputBytes::get() as u64;
+			let output_hash = H256::from(output_hash(&outputs, sp_io::hashing::sha2_256));
+			let in_event = encoded_len <= T::MaxEventOutputBytes::get() as u64;
 			Self::deposit_event(Event::InferenceCompleted {
 				request_id,
 				model,
@@ -629,8 +629,8 @@ impl<T: Config> Pallet<T> {
 			Self::callable(model, &inputs).map_err(|error| DryRunError::Refused(error.into()))?;
 		let ran = Self::run(model, &record, &cost, inputs, Keep::Maybe);
 		let outputs = ran.result.map_err(DryRunError::Failed)?;
-		let encoded = outputs.encode();
-		let output_hash = H256::from(sp_io::hashing::sha2_256(&encoded));
+		let encoded_len = outputs.encoded_size() as u64;
+		let output_hash = H256::from(output_hash(&outputs, sp_io::hashing::sha2_256));
 		let weight = Self::call_weight(&analysis, &cost, record.size);
 		Ok(DryRun {
 			outputs,
@@ -639,7 +639,7 @@ impl<T: Config> Pallet<T> {
 			used: weight.used(ran.usage),
 			usage: ran.usage,
 			fee: record.fee,
-			deposit: Self::result_deposit(encoded.len() as u64),
+			deposit: Self::result_deposit(encoded_len),
 		})
 	}
 

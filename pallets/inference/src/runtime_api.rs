@@ -5,9 +5,9 @@ use alloc::vec::Vec;
 use codec::Codec;
 use pallet_models::{ModelCost, ModelId};
 use sp_runtime::traits::Block as BlockT;
-use verinfer_precompile::{
+use verinfer_primitives::{
 	analysis::Analysis,
-	interface::{RunRequest, StoredBytes},
+	inference::{RunRequest, StoredBytes},
 	tensor::Tensor,
 };
 

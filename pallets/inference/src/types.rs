@@ -7,8 +7,8 @@ use pallet_models::{Model, ModelCost, ModelId};
 use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::DispatchError;
-use verinfer_precompile::{
-	analysis::Analysis, engine::Usage, interface::InferenceError, tensor::Tensor,
+use verinfer_primitives::{
+	analysis::Analysis, engine::Usage, inference::InferenceError, tensor::Tensor,
 };
 
 /// Numbers inference requests in the order they were executed, from 0.

@@ -56,7 +56,7 @@ fn metadata() -> ModelMetadata {
 
 /// The longest declared shapes, for the calls that only store them (the engine would refuse
 /// them for a real model).
-fn longest_declared() -> DeclaredShapes {
+fn longest_declared() -> StoredShapes {
 	let shape: BoundedVec<u32, MaxDeclaredRank> =
 		vec![1; <MaxDeclaredRank as Get<u32>>::get() as usize].try_into().expect("at the bound");
 	vec![Some(shape); <MaxDeclaredInputs as Get<u32>>::get() as usize]
@@ -76,7 +76,7 @@ fn id_of(bytes: &[u8]) -> ModelId {
 }
 
 /// Opens the upload of `bytes` as `owner` and uploads every chunk, leaving it to be finalised.
-fn upload<T: Config>(owner: &T::AccountId, bytes: &[u8], declared: DeclaredShapes) -> ModelId {
+fn upload<T: Config>(owner: &T::AccountId, bytes: &[u8], declared: StoredShapes) -> ModelId {
 	let id = id_of(bytes);
 	let origin = || RawOrigin::Signed(owner.clone()).into();
 	Pallet::<T>::begin_upload(

@@ -66,10 +66,12 @@ use frame_support::{
 use frame_system::pallet_prelude::*;
 use sp_core::H256;
 use sp_runtime::traits::{SaturatedConversion, Saturating};
-use verinfer_precompile::{
+use verinfer_precompile::interface::inference;
+use verinfer_primitives::{
 	analysis::{Analysis, MAX_MODEL_BYTES},
 	engine::{EngineError, Limits, Usage},
-	interface::{inference, StoredBytes},
+	inference::StoredBytes,
+	DeclaredShapes,
 };
 
 pub use pallet::*;
@@ -366,7 +368,7 @@ pub mod pallet {
 			size: u32,
 			metadata: ModelMetadata,
 			fee: BalanceOf<T>,
-			declared: DeclaredShapes,
+			declared: StoredShapes,
 			headroom_percent: u32,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
@@ -415,7 +417,7 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			metadata: ModelMetadata,
 			fee: BalanceOf<T>,
-			declared: DeclaredShapes,
+			declared: StoredShapes,
 			headroom_percent: u32,
 			bytes: BoundedVec<u8, T::ChunkSize>,
 		) -> DispatchResultWithPostInfo {
@@ -642,8 +644,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The declared shapes as the engine takes them.
-	pub fn declared_shapes(declared: &DeclaredShapes) -> Vec<Option<Vec<u32>>> {
+	pub fn declared_shapes(declared: &StoredShapes) -> DeclaredShapes {
 		declared.iter().map(|shape| shape.as_ref().map(|dims| dims.to_vec())).collect()
+	}
+
+	/// The declared shapes as the registry stores them; `None` when there are more, or longer,
+	/// than it stores ([`MaxDeclaredInputs`], [`MaxDeclaredRank`]).
+	pub fn stored_shapes(declared: DeclaredShapes) -> Option<StoredShapes> {
+		let shapes = declared
+			.into_iter()
+			.map(|shape| shape.map(BoundedVec::try_from).transpose())
+			.collect::<Result<Vec<StoredShape>, _>>()
+			.ok()?;
+		shapes.try_into().ok()
 	}
 
 	/// Size of a model in bytes (0 if unknown): for weights known before dispatch.
@@ -729,7 +742,7 @@ impl<T: Config> Pallet<T> {
 		size: u32,
 		metadata: ModelMetadata,
 		fee: BalanceOf<T>,
-		declared: DeclaredShapes,
+		declared: StoredShapes,
 		headroom_percent: u32,
 	) -> DispatchResult {
 		ensure!(!Models::<T>::contains_key(id), Error::<T>::ModelExists);
@@ -856,7 +869,7 @@ impl<T: Config> Pallet<T> {
 		owner: &T::AccountId,
 		metadata: ModelMetadata,
 		fee: BalanceOf<T>,
-		declared: DeclaredShapes,
+		declared: StoredShapes,
 		headroom_percent: u32,
 		bytes: &[u8],
 	) -> Result<Finalized, DispatchError> {

@@ -5,7 +5,7 @@
 use alloc::vec::Vec;
 use frame_support::weights::Weight;
 use sp_runtime::{traits::Zero, DispatchError};
-use verinfer_precompile::analysis::Analysis;
+use verinfer_primitives::analysis::Analysis;
 
 use crate::{ModelCost, ModelId};
 

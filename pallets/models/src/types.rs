@@ -4,11 +4,11 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::ConstU32, weights::Weight, BoundedVec};
 use scale_info::TypeInfo;
 use sp_core::H256;
-use verinfer_precompile::engine::Usage;
-pub use verinfer_precompile::engine::{ModelCost, DEFAULT_HEADROOM_PERCENT, MAX_HEADROOM_PERCENT};
-
-/// A model's id: the SHA-256 of its exact ONNX bytes.
-pub type ModelId = H256;
+use verinfer_primitives::engine::Usage;
+pub use verinfer_primitives::{
+	engine::{ModelCost, DEFAULT_HEADROOM_PERCENT, MAX_HEADROOM_PERCENT},
+	ModelId,
+};
 
 /// Longest model name: 64 bytes.
 pub type MaxNameLen = ConstU32<64>;
@@ -19,15 +19,18 @@ pub type MaxDescriptionLen = ConstU32<1024>;
 /// Most inputs whose shape a registration may declare: 16.
 pub type MaxDeclaredInputs = ConstU32<16>;
 /// Most dimensions of a declared shape: the engine's limit on rank.
-pub type MaxDeclaredRank = ConstU32<{ verinfer_precompile::analysis::MAX_RANK }>;
+pub type MaxDeclaredRank = ConstU32<{ verinfer_primitives::analysis::MAX_RANK }>;
 
-/// The shape declared for one input: `None` keeps the model's own (which must then be concrete).
-pub type DeclaredShape = Option<BoundedVec<u32, MaxDeclaredRank>>;
-/// The shapes declared for a model's inputs, in order; empty keeps all of the model's own.
-pub type DeclaredShapes = BoundedVec<DeclaredShape, MaxDeclaredInputs>;
+/// The shape declared for one input, as the registry stores it: `None` keeps the model's own
+/// (which must then be concrete).
+pub type StoredShape = Option<BoundedVec<u32, MaxDeclaredRank>>;
+/// The shapes declared for a model's inputs, in order, as the registry stores them (bounded); empty
+/// keeps all of the model's own. The engine takes them as [`verinfer_primitives::DeclaredShapes`]
+/// ([`crate::Pallet::declared_shapes`]).
+pub type StoredShapes = BoundedVec<StoredShape, MaxDeclaredInputs>;
 
 /// What the engine's work costs: the benchmarked, worst-case time per unit of each count the
-/// engine reports ([`Usage`](verinfer_precompile::engine::Usage)).
+/// engine reports ([`Usage`](verinfer_primitives::engine::Usage)).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
 pub struct EngineCost {
 	/// Picoseconds per unit of fuel, for the slowest operator mix measured.
@@ -94,7 +97,7 @@ pub struct Model<AccountId, Balance, BlockNumber> {
 	/// Chunks it is stored in.
 	pub chunks: u32,
 	/// Input shapes declared at registration; the engine loads the model with them.
-	pub declared: DeclaredShapes,
+	pub declared: StoredShapes,
 	/// The fuel and memory growth a call may use, in per cent of what the model's costliest
 	/// probe used at registration (see [`ModelCost`]).
 	pub headroom_percent: u32,

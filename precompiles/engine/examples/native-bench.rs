@@ -11,7 +11,7 @@ use std::time::Instant;
 use codec::Encode;
 use sha2::{Digest, Sha256};
 use tract_onnx::prelude::*;
-use verinfer_precompile::{DType, Tensor as ChainTensor};
+use verinfer_primitives::{DType, Tensor as ChainTensor};
 
 fn main() -> TractResult<()> {
 	let args: Vec<String> = std::env::args().skip(1).collect();

@@ -14,18 +14,16 @@ use tract_onnx::{
 	prelude::*,
 	tract_core::ops::{konst::Const, Cost as TractCost},
 };
-use verinfer_precompile::{
+use verinfer_primitives::{
 	analysis::{
 		is_allowed, Analysis, Cost, OperatorCount, Refusal, TensorSpec, MAX_INTERMEDIATE_BYTES,
 		MAX_MODEL_BYTES, MAX_MULTIPLY_ADDS, MAX_NODES, MAX_PARAMETERS, MAX_RANK,
 	},
 	engine::EngineError,
+	DeclaredShapes,
 };
 
 use crate::dtype::{onnx_dtype, our_dtype};
-
-/// Shapes the model owner declares for the inputs, in order; `None` keeps the model's own.
-pub type DeclaredShapes = Vec<Option<Vec<u32>>>;
 
 /// Analyses `bytes`. `Err` when they are not a model at all; otherwise the analysis, and the
 /// typed graph when the model is accepted.

@@ -1,7 +1,7 @@
 //! Element types: ONNX's, tract's and the chain's [`DType`].
 
 use tract_onnx::{pb::tensor_proto::DataType as OnnxType, prelude::DatumType};
-use verinfer_precompile::DType;
+use verinfer_primitives::DType;
 
 /// tract's type for a chain dtype.
 pub fn tract(dtype: DType) -> DatumType {

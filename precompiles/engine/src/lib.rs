@@ -34,13 +34,13 @@ use std::{cell::RefCell, sync::Arc, vec::Vec};
 
 use codec::{Decode, Encode};
 use tract_onnx::prelude::*;
-use verinfer_precompile::{
+use verinfer_primitives::{
 	analysis::{Analysis, Refusal, TensorSpec},
 	engine::EngineError,
-	Tensor,
+	DeclaredShapes, Tensor,
 };
 
-use crate::analyse::{analyse, message, DeclaredShapes};
+use crate::analyse::{analyse, message};
 
 /// A model loaded for running: its plan and the specs its inputs must match.
 struct Loaded {

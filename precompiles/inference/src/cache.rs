@@ -36,19 +36,22 @@ use std::{
 };
 
 use codec::{DecodeAll, Encode};
-use sha2::{Digest, Sha256};
 
-use crate::{
+use verinfer_primitives::{
 	analysis::Analysis,
 	engine::{Limits, Measurement},
-	host::{Engine, EngineBlob, HostError, LoadedModel},
-	interface::{
+	inference::{
 		Charged, InferenceError, Keep, RunRequest, StoredBytes, MAX_WARM_IMAGE_BYTES,
 		MAX_WARM_MODELS,
 	},
-	lock,
-	results::{Claim, Claimed, Done, ResultKey, Results},
 	tensor::Tensor,
+};
+
+use crate::{
+	digest::sha256,
+	host::{Engine, EngineBlob, HostError, LoadedModel},
+	results::{Claim, Claimed, Done, ResultKey, Results},
+	sync::lock,
 };
 
 /// Loaded models kept at most: 32, twice a block's warm set. A validator serves a working set of
@@ -492,9 +495,4 @@ pub fn fetch(stored: &StoredBytes, read: &mut ReadStorage) -> Result<Vec<u8>, In
 		return Err(InferenceError::HashMismatch);
 	}
 	Ok(bytes)
-}
-
-/// The SHA-256 of `bytes`: model ids and engine ids.
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-	Sha256::digest(bytes).into()
 }

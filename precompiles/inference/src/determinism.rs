@@ -9,7 +9,7 @@ use codec::Encode;
 use serde_json::Value;
 
 use crate::{
-	cache::sha256,
+	digest::sha256,
 	engine::{Limits, ModelCost, Usage, DEFAULT_HEADROOM_PERCENT},
 	fixtures::{cost_fixtures, manifest_inputs},
 	host::{Engine, HostError, Metered},

@@ -52,12 +52,14 @@ use wasmtime::{
 	Strategy, Trap, TypedFunc,
 };
 
+use verinfer_primitives::DeclaredShapes;
+
 use crate::{
 	analysis::Analysis,
-	cache::sha256,
+	digest::sha256,
 	engine::{EngineError, Limits, Measurement, Usage},
-	lock,
 	stack::{limit_depth, DEPTH_EXPORT, LEAF_SLOTS, NATIVE_BYTES_PER_SLOT, STACK_SLOTS},
+	sync::lock,
 	synthetic::probe_inputs,
 	tensor::Tensor,
 };
@@ -433,7 +435,7 @@ impl Engine {
 
 /// Declared shapes that are exactly those of `inputs`: what a client tool declares when it runs a
 /// file on the inputs it was given.
-pub fn declared_as(inputs: &[Tensor]) -> Vec<Option<Vec<u32>>> {
+pub fn declared_as(inputs: &[Tensor]) -> DeclaredShapes {
 	inputs.iter().map(|tensor| Some(tensor.shape.clone())).collect()
 }
 

@@ -1,21 +1,20 @@
 //! # Verinfer inference precompile
 //!
 //! How the chain runs ONNX models: the host functions the runtime calls during block execution,
-//! the node side that runs the engine blob for them, and the types the runtime, the engine and the
-//! node share.
+//! and the node side that runs the engine blob for them.
 //!
-//! - [`tensor`]: the SCALE [`Tensor`](tensor::Tensor) every input and output travels as: a dtype, a
-//!   shape and little-endian row-major bytes. `no_std`, so the runtime stores and checks tensors
-//!   without knowing any file format.
+//! The types it shares with the runtime and the engine (tensors, analyses, errors, limits, the
+//! host functions' contract) are `verinfer-primitives`; [`tensor`], [`analysis`] and [`engine`]
+//! re-export them where callers found them before.
+//!
 //! - [`tensor_io`] (`std`): the file formats client tools accept: JSON and NumPy `.npy`;
 //!   [`tensor_proto`] (`std`): ONNX `TensorProto` (`.pb`).
-//! - [`analysis`]: what the engine says about a model before running it, and the limits.
-//! - [`engine`]: the deterministic errors the engine blob returns.
 //! - [`host`] (`std`): runs the engine blob (`verinfer-engine`, built to Wasm by this crate's build
 //!   script) in wasmtime with deterministic settings; [`stack`] (`std`): the call-depth limit the
 //!   node adds to the blob, the same on every machine.
 //! - [`cache`] (`std`): the node's compiled engines and loaded models;
 //!   [`results`] (`std`): calls made ahead of block execution (pre-execution).
+//! - [`digest`] (`std`): SHA-256 of model and engine bytes; [`sync`] (`std`): locks that survive a panic of another thread.
 //! - [`tool`] (`std`): the library behind `verinfer model check` / `model run`;
 //!   [`determinism`] (`std`): corpus digests compared across CPUs; [`fixtures`] (`std`): the
 //!   hostile-cost corpus.
@@ -27,12 +26,12 @@
 
 extern crate alloc;
 
-pub mod analysis;
 #[cfg(feature = "std")]
 pub mod cache;
 #[cfg(feature = "std")]
 pub mod determinism;
-pub mod engine;
+#[cfg(feature = "std")]
+pub mod digest;
 #[cfg(feature = "std")]
 pub mod fixtures;
 #[cfg(feature = "std")]
@@ -43,8 +42,9 @@ pub mod interface;
 pub mod results;
 #[cfg(feature = "std")]
 pub mod stack;
+#[cfg(feature = "std")]
+pub mod sync;
 pub mod synthetic;
-pub mod tensor;
 #[cfg(feature = "std")]
 pub mod tensor_io;
 #[cfg(feature = "std")]
@@ -52,14 +52,8 @@ pub mod tensor_proto;
 #[cfg(feature = "std")]
 pub mod tool;
 
-pub use tensor::{DType, Tensor, TensorError};
-
-/// Locks `mutex`, also after a panic of another thread that held it: every structure this crate
-/// keeps behind a lock is consistent after each single update, so it stays usable.
-#[cfg(feature = "std")]
-pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-	mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+// The shared types, where callers found them before they moved to `verinfer-primitives`.
+pub use verinfer_primitives::{analysis, engine, tensor, DType, Tensor, TensorError};
 
 /// The engine blob this crate's build script compiled, or `None` when built with
 /// `SKIP_WASM_BUILD`. The chain's copy (set at genesis, replaceable by root) is the one that counts;

@@ -29,10 +29,12 @@ use std::{
 use codec::Encode;
 use sha2::{Digest, Sha256};
 
-use crate::{
-	interface::{Charged, InferenceError, RunRequest},
+use verinfer_primitives::{
+	inference::{Charged, InferenceError, RunRequest},
 	tensor::Tensor,
 };
+
+use crate::sync::{lock, wait};
 
 /// Planned and running calls at most: 4,096. A block holds at most a few hundred inference calls
 /// (each is weighed at ≥ 1.6 ms of a 2 s block); the rest of the room is for the pool's.
@@ -108,7 +110,7 @@ pub struct Results {
 impl Results {
 	fn lock(&self) -> MutexGuard<'_, Slots> {
 		// Every update below leaves the maps consistent before anything that could panic.
-		crate::lock(&self.slots)
+		lock(&self.slots)
 	}
 
 	/// Plans a call; false when it already has a slot or [`MAX_PLANNED`] are open.
@@ -152,8 +154,7 @@ impl Results {
 				},
 				Some(Slot::Running) => {
 					waited.get_or_insert_with(std::time::Instant::now);
-					slots =
-						self.changed.wait(slots).unwrap_or_else(|poisoned| poisoned.into_inner());
+					slots = wait(&self.changed, slots);
 				},
 			}
 		}

@@ -7,11 +7,9 @@
 
 use std::{fmt, path::Path, string::String, vec::Vec};
 
-use codec::Encode;
-
 use crate::{
 	analysis::{Analysis, TensorSpec},
-	cache::sha256,
+	digest::sha256,
 	engine::{EngineError, Limits, Measurement, Usage},
 	host::{declared_as, Engine, HostError, Metered},
 	tensor::Tensor,
@@ -91,9 +89,9 @@ fn extension(path: &Path) -> String {
 	path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
 }
 
-/// The SHA-256 of the SCALE-encoded outputs: what the chain stores as a result's hash.
+/// What the chain stores as the hash of a call's `outputs` ([`verinfer_primitives::output_hash`]).
 pub fn outputs_hash(outputs: &[Tensor]) -> [u8; 32] {
-	sha256(&outputs.encode())
+	verinfer_primitives::output_hash(outputs, sha256)
 }
 
 /// What `model check` reports.

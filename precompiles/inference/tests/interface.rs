@@ -13,7 +13,6 @@ use common::{corpus, npy, read};
 use sp_io::TestExternalities;
 use verinfer_precompile::{
 	cache::MAX_LOADED_MODELS,
-	cache::{sha256, InferenceCache},
 	engine::{EngineError, Limits, Usage},
 	interface::{
 		inference, Charged, InferenceCacheExt, InferenceError, Keep, RunRequest, StoredBytes,
@@ -21,6 +20,7 @@ use verinfer_precompile::{
 	},
 	synthetic::{self, probe_inputs},
 	Tensor, ENGINE_BLOB,
+	{cache::InferenceCache, digest::sha256},
 };
 
 /// A call through the host function, within the most a call may use.

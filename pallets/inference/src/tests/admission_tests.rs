@@ -2,7 +2,7 @@
 
 use frame_support::{assert_ok, traits::Get};
 use pallet_models::Event as ModelEvent;
-use verinfer_precompile::engine::Usage;
+use verinfer_primitives::engine::Usage;
 
 use super::*;
 

@@ -4,7 +4,7 @@ use frame_support::{assert_ok, dispatch::GetDispatchInfo};
 use pallet_models::ModelStatus;
 use sp_core::H256;
 use sp_runtime::DispatchError;
-use verinfer_precompile::tensor::{DType, Tensor};
+use verinfer_primitives::tensor::{DType, Tensor};
 
 use super::*;
 use crate::{Call, Error, Event, NextRequestId, Results, WarmModels};
@@ -130,7 +130,7 @@ fn an_unknown_model_is_refused_and_charged_only_the_checks() {
 fn a_model_still_uploading_is_refused() {
 	new_test_ext().execute_with(|| {
 		let bytes = fixture("models/mlp.onnx");
-		let model = ModelId::from(verinfer_precompile::cache::sha256(&bytes));
+		let model = ModelId::from(verinfer_precompile::digest::sha256(&bytes));
 		assert_ok!(Models::begin_upload(
 			RuntimeOrigin::signed(OWNER),
 			model,
@@ -269,8 +269,8 @@ fn a_call_that_runs_out_of_fuel_fails_charged_its_whole_limit_and_changes_nothin
 		assert_eq!(
 			Inference::dry_run(model, input("cnn")),
 			Err(crate::DryRunError::Failed(
-				verinfer_precompile::interface::InferenceError::Engine(
-					verinfer_precompile::engine::EngineError::OutOfFuel { limit: needed / 2 }
+				verinfer_primitives::inference::InferenceError::Engine(
+					verinfer_primitives::engine::EngineError::OutOfFuel { limit: needed / 2 }
 				)
 			))
 		);
@@ -333,7 +333,7 @@ fn an_engine_failure_fails_the_call_charging_the_work_and_storing_nothing() {
 		assert_eq!(
 			Inference::dry_run(model, input("mlp")),
 			Err(crate::DryRunError::Failed(
-				verinfer_precompile::interface::InferenceError::HashMismatch
+				verinfer_primitives::inference::InferenceError::HashMismatch
 			))
 		);
 	});
@@ -355,7 +355,7 @@ fn pre_execution_names_the_call_infer_makes_and_leaves_out_calls_the_checks_refu
 			request.declared,
 			request.inputs,
 			request.limits,
-			verinfer_precompile::interface::Keep::Maybe,
+			verinfer_primitives::inference::Keep::Maybe,
 		)
 		.result
 		.unwrap();

@@ -67,8 +67,8 @@ frame_support::parameter_types! {
 	/// The runtime's prices: 1 ns a unit of fuel, 0.5 ns a byte of memory.
 	pub const TestEngineCost: pallet_models::EngineCost =
 		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
-	pub const TestRegistrationLimits: verinfer_precompile::engine::Limits =
-		verinfer_precompile::engine::Limits::REGISTRATION;
+	pub const TestRegistrationLimits: verinfer_primitives::engine::Limits =
+		verinfer_primitives::engine::Limits::REGISTRATION;
 }
 
 impl pallet_models::Config for Test {
@@ -200,7 +200,7 @@ pub fn register(name: &str) -> ModelId {
 		pallet_models::DEFAULT_HEADROOM_PERCENT,
 		bytes.clone().try_into().unwrap(),
 	));
-	ModelId::from(verinfer_precompile::cache::sha256(&bytes))
+	ModelId::from(verinfer_precompile::digest::sha256(&bytes))
 }
 
 /// The corpus input of a model (`models/NAME.input0.npy`).
@@ -213,7 +213,7 @@ pub fn call_weight(model: ModelId) -> crate::CallWeight {
 }
 
 /// What the engine uses running `model` on `inputs` (the dry run's figure).
-pub fn usage(model: ModelId, inputs: Vec<Tensor>) -> verinfer_precompile::engine::Usage {
+pub fn usage(model: ModelId, inputs: Vec<Tensor>) -> verinfer_primitives::engine::Usage {
 	Inference::dry_run(model, inputs).expect("the model runs").usage
 }
 

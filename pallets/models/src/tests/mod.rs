@@ -54,8 +54,8 @@ frame_support::parameter_types! {
 	/// The runtime's prices: 1 ns a unit of fuel, 0.5 ns a byte of memory.
 	pub const TestEngineCost: pallet_models::EngineCost =
 		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
-	pub const TestRegistrationLimits: verinfer_precompile::engine::Limits =
-		verinfer_precompile::engine::Limits { fuel: 1 << 29, memory: 128 << 20 };
+	pub const TestRegistrationLimits: verinfer_primitives::engine::Limits =
+		verinfer_primitives::engine::Limits { fuel: 1 << 29, memory: 128 << 20 };
 }
 
 impl pallet_models::Config for Test {
@@ -106,7 +106,7 @@ pub fn fixture(path: &str) -> Vec<u8> {
 }
 
 pub fn id_of(bytes: &[u8]) -> ModelId {
-	ModelId::from(verinfer_precompile::cache::sha256(bytes))
+	ModelId::from(verinfer_precompile::digest::sha256(bytes))
 }
 
 pub fn metadata(name: &str, version: &str) -> ModelMetadata {

@@ -1,7 +1,7 @@
 //! Uploading, finalising and registering models; refusals and expiry.
 
 use frame_support::{assert_noop, assert_ok, dispatch::WithPostDispatchInfo, traits::Hooks};
-use verinfer_precompile::analysis::MAX_MODEL_BYTES;
+use verinfer_primitives::analysis::MAX_MODEL_BYTES;
 
 use super::*;
 use crate::{

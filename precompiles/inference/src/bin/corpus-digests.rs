@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use verinfer_precompile::{
-	cache::sha256,
 	determinism::{corpus_digests, depth_digests},
+	digest::sha256,
 	host::{deterministic_config, Engine},
 	tool::hex,
 	ENGINE_BLOB,
