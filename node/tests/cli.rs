@@ -276,8 +276,8 @@ async fn an_owner_a_host_and_a_dapp_drive_every_subcommand_and_the_chain_agrees(
 	assert_eq!(field(&result, "caller"), dave.to_ss58check());
 
 	// The owner re-prices; nobody else may.
-	ok(&["model", "set-fee", &id, "0.005VINF", "--suri", "//Bob"]);
-	assert_eq!(model_json(id.clone()).await["fee"], (5 * MILLI_UNIT).to_string());
+	ok(&["model", "set-fee", &id, "0.05VINF", "--suri", "//Bob"]);
+	assert_eq!(model_json(id.clone()).await["fee"], (50 * MILLI_UNIT).to_string());
 	fails(&["model", "set-fee", &id, "1", "--suri", "//Dave"], 1, "Models(NotOwner)");
 
 	// The host stops serving and unbonds: the stake stays held for the unbonding period.
@@ -302,9 +302,9 @@ async fn an_owner_a_host_and_a_dapp_drive_every_subcommand_and_the_chain_agrees(
 		1,
 		"Inference(ModelDeprecated)",
 	);
-	// Dave paid the transaction fee for the refused call, and not the model's 0.005 VINF.
+	// Dave paid the transaction fee for the refused call, and not the model's 0.05 VINF.
 	let paid = dave_before - free(dave.clone()).await;
-	assert!(paid > 0 && paid < 5 * MILLI_UNIT, "Dave paid {paid}");
+	assert!(paid > 0 && paid < 50 * MILLI_UNIT, "Dave paid {paid}");
 	assert_eq!(field(&ok(&["result", &request]), "outputs sha256"), expected_hash);
 
 	// What a user gets wrong is one line.
