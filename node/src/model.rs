@@ -7,6 +7,8 @@
 
 use std::{path::PathBuf, str::FromStr};
 
+use sp_core::Get;
+
 use verinfer_precompile::{
 	cache::default_disk_dir,
 	engine::EngineError,
@@ -83,18 +85,28 @@ impl FromStr for ShapeArg {
 	fn from_str(s: &str) -> Result<Self, Self::Err> {
 		let usage = || format!("`{s}`: expected INDEX=D0,D1,… such as 0=1,3,224,224");
 		let (index, dims) = s.split_once('=').ok_or_else(usage)?;
-		let index = index.trim().parse().map_err(|_| usage())?;
-		let dims = dims
+		let index: usize = index.trim().parse().map_err(|_| usage())?;
+		let dims: Vec<u32> = dims
 			.split(',')
 			.map(|d| d.trim().parse::<u32>())
 			.collect::<Result<_, _>>()
 			.map_err(|_| usage())?;
+		// The chain's bounds, checked here so that a typo is one line, not an allocation.
+		let inputs = <pallet_models::MaxDeclaredInputs as Get<u32>>::get() as usize;
+		if index >= inputs {
+			return Err(format!("`{s}`: shapes can be declared for inputs 0 to {}", inputs - 1));
+		}
+		let rank = <pallet_models::MaxDeclaredRank as Get<u32>>::get() as usize;
+		if dims.len() > rank {
+			return Err(format!("`{s}`: a declared shape has at most {rank} dimensions"));
+		}
 		Ok(ShapeArg { index, dims })
 	}
 }
 
 /// The declared shapes `shapes` give, one per input up to the last one named; the inputs between
-/// keep the model's own.
+/// keep the model's own, and a later `--shape` of an input replaces an earlier one. (The engine
+/// wants a shape for every input when any is declared: it refuses a shorter list.)
 pub fn declared(shapes: &[ShapeArg]) -> DeclaredShapes {
 	let count = shapes.iter().map(|shape| shape.index + 1).max().unwrap_or(0);
 	let mut declared = vec![None; count];
@@ -251,5 +263,32 @@ pub fn describe(tensor: &Tensor) -> String {
 		Ok(count) if count <= PRINTED_ELEMENTS => tensor_io::to_json(tensor)
 			.unwrap_or_else(|e| format!("{} {:?} ({e})", tensor.dtype.name(), tensor.shape)),
 		_ => format!("{} {:?} (write it with --out)", tensor.dtype.name(), tensor.shape),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn shape_arguments_beyond_the_chains_bounds_are_one_line_errors() {
+		let shape: ShapeArg = "1=1, 3,32,32".parse().expect("a valid shape");
+		assert_eq!((shape.index, shape.dims), (1, vec![1, 3, 32, 32]));
+		let inputs = "16=1".parse::<ShapeArg>().unwrap_err();
+		assert!(inputs.contains("inputs 0 to 15"), "{inputs}");
+		// Once `index + 1` overflowed, and a large index allocated a list of that length.
+		assert!("18446744073709551615=1".parse::<ShapeArg>().is_err());
+		assert!("1000000000=1".parse::<ShapeArg>().is_err());
+		let rank = "0=1,1,1,1,1,1,1,1,1".parse::<ShapeArg>().unwrap_err();
+		assert!(rank.contains("at most 8 dimensions"), "{rank}");
+		assert!("0=1,x".parse::<ShapeArg>().unwrap_err().contains("expected INDEX=D0,D1"));
+	}
+
+	#[test]
+	fn declared_shapes_fill_the_inputs_up_to_the_last_named_and_a_later_one_wins() {
+		let shapes: Vec<ShapeArg> =
+			["2=4", "0=1,2", "2=5"].iter().map(|s| s.parse().expect("valid")).collect();
+		assert_eq!(declared(&shapes), vec![Some(vec![1, 2]), None, Some(vec![5])]);
+		assert_eq!(declared(&[]), DeclaredShapes::new());
 	}
 }

@@ -14,7 +14,7 @@ use crate::{
 
 /// The input shapes a model is analysed, loaded and run for, one per input: `None` keeps the
 /// model's own, and an empty list keeps all. The chain stores them bounded
-/// (`pallet_models::DeclaredShapes`); this is the form the engine and the host functions take.
+/// (`pallet_models::StoredShapes`); this is the form the engine and the host functions take.
 pub type DeclaredShapes = Vec<Option<Vec<u32>>>;
 
 /// Bytes kept in state: the values at `keys`, each a SCALE-encoded byte vector (as a FRAME

@@ -289,8 +289,9 @@ impl Engine {
 		Engine::compile(&checked(blob)?, None)
 	}
 
-	/// Compiles `blob` with another configuration: to show that code generation does not change
-	/// results (other CPU features, other optimisation levels). The chain uses [`Engine::new`].
+	/// Checks `blob` and compiles it with another configuration: to show that code generation
+	/// does not change results (other CPU features, other optimisation levels). The node uses
+	/// [`Engine::compile`] with [`deterministic_config`].
 	pub fn with_config(config: &Config, blob: &[u8]) -> Result<Engine, HostError> {
 		let engine = WasmEngine::new(config).map_err(host_err("configure wasmtime"))?;
 		let module = Module::new(&engine, &checked(blob)?.limited)

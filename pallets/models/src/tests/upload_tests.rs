@@ -337,3 +337,13 @@ fn cancelled_and_finalised_uploads_free_their_place_among_the_expiring() {
 		assert_eq!(Expiries::<Test>::get(1 + LIFETIME).len(), 1);
 	});
 }
+
+#[test]
+fn declared_shapes_are_stored_within_the_registrys_bounds_and_read_back_unchanged() {
+	let declared = vec![Some(vec![1, 3, 32, 32]), None];
+	let stored = Models::stored_shapes(declared.clone()).expect("within the bounds");
+	assert_eq!(Models::declared_shapes(&stored), declared);
+	assert_eq!(Models::stored_shapes(vec![None; 17]), None, "more inputs than the registry stores");
+	assert_eq!(Models::stored_shapes(vec![Some(vec![1; 9])]), None, "a shape beyond MAX_RANK");
+	assert_eq!(Models::stored_shapes(vec![None; 16]).map(|shapes| shapes.len()), Some(16));
+}
