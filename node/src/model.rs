@@ -12,7 +12,7 @@ use sp_core::Get;
 use verinfer_precompile::{
 	cache::default_disk_dir,
 	engine::EngineError,
-	host::{Engine, EngineBlob, HostError},
+	host::{checked, Engine, HostError},
 	tensor_io,
 	tool::{self, hex, ToolError},
 	Tensor, ENGINE_BLOB,
@@ -167,9 +167,7 @@ fn engine(path: &Option<PathBuf>) -> Result<Engine, ToolError> {
 			})?
 			.to_vec(),
 	};
-	let checked =
-		EngineBlob::check(&blob).map_err(|reason| ToolError::Host(HostError(reason.into())))?;
-	Ok(Engine::compile(&checked, default_disk_dir().as_deref())?)
+	Ok(Engine::compile(&checked(&blob)?, default_disk_dir().as_deref())?)
 }
 
 fn check(cmd: &CheckCmd) -> Result<(), ToolError> {

@@ -199,7 +199,7 @@ pub fn deterministic_config() -> Config {
 }
 
 /// [`EngineBlob::check`], refusing as a [`HostError`] (for callers that hold a blob they trust).
-fn checked(blob: &[u8]) -> Result<EngineBlob, HostError> {
+pub fn checked(blob: &[u8]) -> Result<EngineBlob, HostError> {
 	EngineBlob::check(blob).map_err(|reason| HostError(reason.into()))
 }
 
@@ -315,16 +315,13 @@ impl Engine {
 	pub fn compile(blob: &EngineBlob, disk: Option<&Path>) -> Result<Engine, HostError> {
 		let engine =
 			WasmEngine::new(&deterministic_config()).map_err(host_err("configure wasmtime"))?;
-		let Some(dir) = disk else {
-			let module =
-				Module::new(&engine, &blob.limited).map_err(host_err("compile the engine blob"))?;
-			return Ok(Engine { engine, module });
-		};
-		let mut compatibility = DefaultHasher::new();
-		engine.precompile_compatibility_hash().hash(&mut compatibility);
-		let digest: String = sha256(&blob.limited).iter().map(|b| format!("{b:02x}")).collect();
-		let file = dir.join(format!("{digest}-{:016x}.cwasm", compatibility.finish()));
-		if let Ok(bytes) = std::fs::read(&file) {
+		let file = disk.map(|dir| {
+			let mut compatibility = DefaultHasher::new();
+			engine.precompile_compatibility_hash().hash(&mut compatibility);
+			let digest: String = sha256(&blob.limited).iter().map(|b| format!("{b:02x}")).collect();
+			(dir, dir.join(format!("{digest}-{:016x}.cwasm", compatibility.finish())))
+		});
+		if let Some(bytes) = file.as_ref().and_then(|(_, file)| std::fs::read(file).ok()) {
 			// SAFETY: the file is one `Module::serialize` wrote into this node's own cache
 			// directory (as trusted as the binary itself), and wasmtime checks that it was
 			// compiled by this version, with these settings, for this CPU.
@@ -334,7 +331,7 @@ impl Engine {
 		}
 		let module =
 			Module::new(&engine, &blob.limited).map_err(host_err("compile the engine blob"))?;
-		if let Ok(bytes) = module.serialize() {
+		if let (Some((dir, file)), Ok(bytes)) = (file, module.serialize()) {
 			// Written aside and renamed, so that a concurrent reader never sees half a file.
 			let partial = file.with_extension(format!("partial-{}", std::process::id()));
 			let written = std::fs::create_dir_all(dir)
