@@ -20,11 +20,11 @@ scripts/setup.sh
 # The pinned Python packages (onnx, numpy, onnxruntime), in the fixtures' venv.
 venv=$CARGO_TARGET_DIR/fixtures-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q -r scripts/fixtures/requirements.txt
+"$venv/bin/pip" install -q -r fixtures/requirements.txt
 resnet=$CARGO_TARGET_DIR/fixtures-resnet50
 if [ -z "${SKIP_RESNET:-}" ] && [ ! -f "$resnet/resnet50.onnx" ]; then
 	echo "== generating the ResNet-50-sized model" >&2
-	scripts/fixtures/generate.sh --resnet50 "$resnet"
+	fixtures/generate.sh --resnet50 "$resnet"
 fi
 
 work=$(mktemp -d)
@@ -32,7 +32,7 @@ trap 'rm -rf "$work"' EXIT
 "$venv/bin/python" - "$work/manifest.json" "$resnet" "$resnet_runs" <<'PY'
 import json, os, sys
 out, resnet, resnet_runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-models = os.path.abspath("scripts/fixtures/models")
+models = os.path.abspath("fixtures/models")
 corpus = json.load(open(os.path.join(models, "corpus.json")))["models"]
 manifest = [{"name": m["name"], "model": os.path.join(models, m["model"]),
              "inputs": [os.path.join(models, i) for i in m["inputs"]]} for m in corpus]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the runtime charges for the engine's work against the time the work takes, on an optimised
 # (release) build: for every model of the fixture corpus and of the hostile-cost corpus
-# (scripts/fixtures/hostile/cost.json), registering it (a metered load and two probe runs), loading
+# (fixtures/hostile/cost.json), registering it (a metered load and two probe runs), loading
 # it, and calling it on its (hostile) inputs, each timed and set beside the engine's share of the
 # weight the chain charges after the refund. Every ratio measured/charged must be at most 1: the
 # runtime's EngineCost (runtime/src/configs.rs) is calibrated from the worst of them.
@@ -19,12 +19,12 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/verinfer-target}
 runs=${RUNS:-5}
 scripts/setup.sh
 # The engine blob, as the node embeds it (cached: <target>/engine-wasm), then the benchmark.
-cargo build --locked -p verinfer-precompile
+cargo build --locked -p verinfer-executor
 engine=$CARGO_TARGET_DIR/engine-wasm/wasm32-unknown-unknown/release/verinfer_engine.wasm
 SKIP_WASM_BUILD=1 cargo build --locked --release -p verinfer-runtime --example price-bench
 echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores" |
 	tee "$CARGO_TARGET_DIR/bench-prices.md"
-"$CARGO_TARGET_DIR/release/examples/price-bench" "$runs" scripts/fixtures "$engine" "$@" |
+"$CARGO_TARGET_DIR/release/examples/price-bench" "$runs" fixtures "$engine" "$@" |
 	tee -a "$CARGO_TARGET_DIR/bench-prices.md"
 [ $# -eq 0 ] || exit 0
 echo "== blocks of hostile calls, imported without pre-execution" >&2

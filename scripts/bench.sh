@@ -22,7 +22,7 @@ echo "== 1. engine" >&2
 BENCH_KEEP=$out scripts/bench-engine.sh
 
 echo "== 2. the engine alone on one thread and on every CPU: pre-execution's ceiling" >&2
-cargo build --locked -p verinfer-precompile --example engine-scaling
+cargo build --locked -p verinfer-executor --example engine-scaling
 "$CARGO_TARGET_DIR/debug/examples/engine-scaling" 200 0 5000000 50000000 | tee "$out/scaling.jsonl"
 
 echo "== 2-3. chain and registration (real dev nodes)" >&2

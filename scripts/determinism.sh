@@ -57,7 +57,7 @@ run() { # name, command…
 	shift
 	local start=$SECONDS
 	echo "== $name" >&2
-	"$@" --engine "$blob" scripts/fixtures >"$out/$name"
+	"$@" --engine "$blob" fixtures >"$out/$name"
 	echo "$name: $((SECONDS - start)) s, $(grep '^cpu' "$out/$name")" >&2
 }
 run x86_64-native "$native"

@@ -19,7 +19,7 @@ if ! command -v protoc >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq protobuf-compiler >/dev/null
 fi
 
-# Node.js 18+ and npm: the JS dApp (scripts/dapp) that scripts/test-dapp.sh runs. Debian 12 ships 18.
+# Node.js 18+ and npm: the JS dApp (examples/dapp) that scripts/test-dapp.sh runs. Debian 12 ships 18.
 if ! command -v npm >/dev/null || ! node -e 'process.exit(Number(process.versions.node.split(".")[0] < 18))'; then
 	log "installing nodejs and npm"
 	as_root apt-get update -qq

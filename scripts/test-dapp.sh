@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The JS dApp (scripts/dapp, @polkadot/api) against a fresh dev node: it calls the demo model and
+# The JS dApp (examples/dapp, @polkadot/api) against a fresh dev node: it calls the demo model and
 # must get, byte for byte, what `verinfer model run` gives for the same input. Uses the node binary
 # `cargo test --workspace` built (scripts/test.sh runs this after it); builds it if missing.
 set -euo pipefail
@@ -10,7 +10,7 @@ verinfer=$CARGO_TARGET_DIR/debug/verinfer
 scripts/setup.sh
 [ -x "$verinfer" ] || cargo build --locked -p verinfer-node
 # Exactly the versions in the lockfile.
-(cd scripts/dapp && npm ci --no-audit --no-fund --loglevel=error)
+(cd examples/dapp && npm ci --no-audit --no-fund --loglevel=error)
 
 work=$(mktemp -d)
 node_pid=
@@ -31,11 +31,11 @@ for _ in $(seq 600); do
 done
 [ -n "$addr" ] || { tail -40 "$work/node.log" >&2; echo "the node did not open its RPC port" >&2; exit 1; }
 
-if ! node scripts/dapp/infer.mjs --url "ws://$addr" --out "$work/dapp" | tee "$work/dapp.txt"; then
+if ! node examples/dapp/infer.mjs --url "ws://$addr" --out "$work/dapp" | tee "$work/dapp.txt"; then
 	tail -40 "$work/node.log" >&2
 	exit 1
 fi
-"$verinfer" model run scripts/fixtures/models/mlp.onnx --input "$work/dapp/input0.npy" \
+"$verinfer" model run fixtures/models/mlp.onnx --input "$work/dapp/input0.npy" \
 	--out "$work/reference.npy" >"$work/reference.txt"
 
 dapp_hash=$(sed -n 's/^outputs sha256 //p' "$work/dapp.txt")

@@ -63,15 +63,15 @@ fn build(
 }
 
 /// The demo models every named chain starts with, owned by Alice: small models of the fixture
-/// corpus (`scripts/fixtures/models`), so that inference works on a fresh dev chain.
+/// corpus (`fixtures/models`), so that inference works on a fresh dev chain.
 const DEMO_MODELS: &[(&str, &[u8])] = &[
-	("demo-mlp", include_bytes!("../../scripts/fixtures/models/mlp.onnx")),
-	("demo-cnn", include_bytes!("../../scripts/fixtures/models/cnn.onnx")),
+	("demo-mlp", include_bytes!("../../fixtures/models/mlp.onnx")),
+	("demo-cnn", include_bytes!("../../fixtures/models/cnn.onnx")),
 ];
 
 /// The engine blob built into this node and the demo models.
 fn inference_genesis() -> pallet_models::GenesisConfig<Runtime> {
-	let engine = verinfer_precompile::ENGINE_BLOB
+	let engine = verinfer_executor::ENGINE_BLOB
 		.expect("this node was built with the engine blob (not SKIP_WASM_BUILD)")
 		.to_vec();
 	let models = DEMO_MODELS

@@ -20,7 +20,7 @@ use sp_runtime::{
 	generic::Era,
 	traits::{BlakeTwo256, Hash as HashT},
 };
-use verinfer_precompile::tool::hex;
+use verinfer_executor::digest::hex;
 use verinfer_runtime::{
 	AccountId, Balance, Nonce, Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension,
 	UncheckedExtrinsic,

@@ -6,7 +6,7 @@
 //! and prints what changed; every error is one line and exit status 1.
 
 use sp_core::{crypto::Ss58Codec, Pair, H256};
-use verinfer_precompile::tool::hex;
+use verinfer_executor::digest::hex;
 use verinfer_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent, SLOT_DURATION};
 
 use crate::{

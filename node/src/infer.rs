@@ -7,11 +7,9 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use sp_core::H256;
-use verinfer_precompile::{
-	tensor::Tensor,
-	tensor_io,
-	tool::{self, hex},
-};
+use verinfer_executor::digest::hex;
+use verinfer_formats::{json_npy, read_tensor, write_tensor, FileError};
+use verinfer_primitives::tensor::Tensor;
 use verinfer_runtime::{RuntimeCall, RuntimeEvent};
 
 use crate::{
@@ -67,7 +65,7 @@ pub fn run_result(cmd: &ResultCmd) -> sc_cli::Result<()> {
 	Ok(())
 }
 
-fn tool_error(error: tool::ToolError) -> ClientError {
+fn file_error(error: FileError) -> ClientError {
 	ClientError(error.to_string())
 }
 
@@ -76,9 +74,9 @@ async fn infer(cmd: &InferCmd) -> Result<(), ClientError> {
 	let inputs = cmd
 		.inputs
 		.iter()
-		.map(|path| tool::read_tensor(path))
+		.map(|path| read_tensor(path))
 		.collect::<Result<Vec<_>, _>>()
-		.map_err(tool_error)?;
+		.map_err(file_error)?;
 	let node = Client::connect(&cmd.node.url).await?;
 	let model_id = hex(&cmd.model.0);
 	let max_fee = match cmd.max_fee {
@@ -160,7 +158,7 @@ fn tensors(value: &Value) -> Result<Vec<Tensor>, ClientError> {
 		.ok_or_else(|| ClientError(format!("not a list of tensors: {value}")))?
 		.iter()
 		.map(|tensor| {
-			tensor_io::from_json(&tensor.to_string()).map_err(|e| ClientError(e.to_string()))
+			json_npy::from_json(&tensor.to_string()).map_err(|e| ClientError(e.to_string()))
 		})
 		.collect()
 }
@@ -169,7 +167,7 @@ fn print_outputs(outputs: &[Tensor], files: &[PathBuf]) -> Result<(), ClientErro
 	for (index, output) in outputs.iter().enumerate() {
 		println!("output {index}    {}", crate::model::describe(output));
 		if let Some(path) = files.get(index) {
-			tool::write_tensor(path, output).map_err(tool_error)?;
+			write_tensor(path, output).map_err(file_error)?;
 			println!("            written to {}", path.display());
 		}
 	}

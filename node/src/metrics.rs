@@ -20,7 +20,7 @@ use substrate_prometheus_endpoint::{
 	exponential_buckets, register, Counter, CounterVec, Gauge, Histogram, HistogramOpts, Opts,
 	PrometheusError, Registry, F64, U64,
 };
-use verinfer_precompile::cache::{CacheObserver, Served};
+use verinfer_executor::cache::{CacheObserver, Served};
 
 pub struct InferenceMetrics {
 	calls: CounterVec<U64>,

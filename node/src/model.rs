@@ -9,15 +9,15 @@ use std::{path::PathBuf, str::FromStr};
 
 use sp_core::Get;
 
-use verinfer_precompile::{
+use verinfer_executor::{
 	cache::default_disk_dir,
-	engine::EngineError,
-	host::{checked, Engine, HostError},
-	tensor_io,
-	tool::{self, hex, ToolError},
-	Tensor, ENGINE_BLOB,
+	digest::hex,
+	engine::{checked, Engine, HostError},
+	local::{self, LocalError},
+	ENGINE_BLOB,
 };
-use verinfer_primitives::DeclaredShapes;
+use verinfer_formats::{json_npy, read_file, read_tensor, write_tensor, FileError};
+use verinfer_primitives::{engine::EngineError, DeclaredShapes, Tensor};
 
 /// `verinfer model …`
 #[derive(Debug, clap::Subcommand)]
@@ -148,34 +148,68 @@ pub fn run(cmd: &ModelCmd) -> sc_cli::Result<()> {
 		Err(error) => {
 			eprintln!("error: {error}");
 			std::process::exit(match error {
-				ToolError::Engine(EngineError::Refused(_)) => 2,
+				ModelError::Local(LocalError::Engine(EngineError::Refused(_))) => 2,
 				_ => 1,
 			})
 		},
 	}
 }
 
-fn engine(path: &Option<PathBuf>) -> Result<Engine, ToolError> {
+/// Why `model check` or `model run` gave no report.
+#[derive(Debug)]
+enum ModelError {
+	File(FileError),
+	Local(LocalError),
+}
+
+impl std::fmt::Display for ModelError {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			ModelError::File(error) => error.fmt(f),
+			ModelError::Local(error) => error.fmt(f),
+		}
+	}
+}
+
+impl From<FileError> for ModelError {
+	fn from(error: FileError) -> Self {
+		ModelError::File(error)
+	}
+}
+
+impl From<LocalError> for ModelError {
+	fn from(error: LocalError) -> Self {
+		ModelError::Local(error)
+	}
+}
+
+impl From<HostError> for ModelError {
+	fn from(error: HostError) -> Self {
+		ModelError::Local(LocalError::Host(error))
+	}
+}
+
+fn engine(path: &Option<PathBuf>) -> Result<Engine, ModelError> {
 	let blob = match path {
-		Some(path) => tool::read_file(path)?,
+		Some(path) => read_file(path)?,
 		None => ENGINE_BLOB
 			.ok_or_else(|| {
-				ToolError::Host(HostError(
+				HostError(
 					"this binary was built without the engine blob (SKIP_WASM_BUILD); pass --engine"
 						.into(),
-				))
+				)
 			})?
 			.to_vec(),
 	};
 	Ok(Engine::compile(&checked(&blob)?, default_disk_dir().as_deref())?)
 }
 
-fn check(cmd: &CheckCmd) -> Result<(), ToolError> {
-	let model = tool::read_file(&cmd.file)?;
+fn check(cmd: &CheckCmd) -> Result<(), ModelError> {
+	let model = read_file(&cmd.file)?;
 	let declared = declared(&cmd.shapes);
 	let registration =
 		<verinfer_runtime::Runtime as pallet_models::Config>::RegistrationLimits::get();
-	let report = tool::check(&engine(&cmd.engine)?, &model, &declared, registration)?;
+	let report = local::check(&engine(&cmd.engine)?, &model, &declared, registration)?;
 	println!("{report}");
 	if !report.analysis.is_accepted() {
 		std::process::exit(2);
@@ -193,7 +227,7 @@ fn check(cmd: &CheckCmd) -> Result<(), ToolError> {
 /// What registering an accepted model and calling it weigh on this binary's runtime, and how
 /// many calls fit in a block, or why the chain would refuse the model although the engine accepts
 /// it.
-fn on_chain(report: &tool::CheckReport, headroom: u32) -> Result<String, String> {
+fn on_chain(report: &local::CheckReport, headroom: u32) -> Result<String, String> {
 	type Runtime = verinfer_runtime::Runtime;
 	type Inference = pallet_inference::Pallet<Runtime>;
 	let measured = report.measurement.as_ref().ok_or("the model was not measured")?;
@@ -238,16 +272,15 @@ fn on_chain(report: &tool::CheckReport, headroom: u32) -> Result<String, String>
 	))
 }
 
-fn run_model(cmd: &RunCmd) -> Result<(), ToolError> {
-	let model = tool::read_file(&cmd.file)?;
-	let inputs =
-		cmd.inputs.iter().map(|path| tool::read_tensor(path)).collect::<Result<Vec<_>, _>>()?;
-	let report = tool::run(&engine(&cmd.engine)?, &model, &inputs)?;
+fn run_model(cmd: &RunCmd) -> Result<(), ModelError> {
+	let model = read_file(&cmd.file)?;
+	let inputs = cmd.inputs.iter().map(|path| read_tensor(path)).collect::<Result<Vec<_>, _>>()?;
+	let report = local::run(&engine(&cmd.engine)?, &model, &inputs)?;
 	println!("{}", report.check);
 	for (index, output) in report.outputs.iter().enumerate() {
 		println!("output {index}    {}", describe(output));
 		if let Some(path) = cmd.outputs.get(index) {
-			tool::write_tensor(path, output)?;
+			write_tensor(path, output)?;
 			println!("            written to {}", path.display());
 		}
 	}
@@ -258,7 +291,7 @@ fn run_model(cmd: &RunCmd) -> Result<(), ToolError> {
 /// The tensor in JSON when small, else its dtype and shape.
 pub fn describe(tensor: &Tensor) -> String {
 	match tensor.element_count() {
-		Ok(count) if count <= PRINTED_ELEMENTS => tensor_io::to_json(tensor)
+		Ok(count) if count <= PRINTED_ELEMENTS => json_npy::to_json(tensor)
 			.unwrap_or_else(|e| format!("{} {:?} ({e})", tensor.dtype.name(), tensor.shape)),
 		_ => format!("{} {:?} (write it with --out)", tensor.dtype.name(), tensor.shape),
 	}

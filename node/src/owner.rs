@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use sp_core::H256;
-use verinfer_precompile::{digest::sha256, tool};
+use verinfer_executor::digest::{hex, sha256};
+use verinfer_formats::read_file;
 use verinfer_runtime::{RuntimeCall, RuntimeEvent};
 
 use crate::{
@@ -76,7 +77,7 @@ impl From<ClientError> for RegisterError {
 /// Registers the model; prints its id.
 pub async fn register(cmd: &RegisterCmd) -> Result<(), RegisterError> {
 	let signer = cmd.signer.pair()?;
-	let bytes = tool::read_file(&cmd.file).map_err(|e| ClientError(e.to_string()))?;
+	let bytes = read_file(&cmd.file).map_err(|e| ClientError(e.to_string()))?;
 	let id = sp_core::H256(sha256(&bytes));
 	let too_long = |what: &str| ClientError(format!("the {what} is too long"));
 	let metadata = pallet_models::ModelMetadata {
@@ -94,7 +95,7 @@ pub async fn register(cmd: &RegisterCmd) -> Result<(), RegisterError> {
 			.ok_or_else(|| too_long("list of declared shapes"))?;
 
 	let node = Client::connect(&cmd.node.url).await?;
-	let model_id = tool::hex(&id.0);
+	let model_id = hex(&id.0);
 	let existing = node.call("models_get", jsonrpsee::rpc_params![&model_id]).await?;
 	if !existing.is_null() {
 		return Err(ClientError(format!("model {model_id} is already on this chain")).into());
@@ -297,7 +298,7 @@ fn millis(weight: &Value) -> String {
 
 async fn show(cmd: &ShowCmd) -> Result<(), ClientError> {
 	let node = Client::connect(&cmd.node.url).await?;
-	let id = tool::hex(&cmd.id.0);
+	let id = hex(&cmd.id.0);
 	let model = node.call("models_get", jsonrpsee::rpc_params![&id]).await?;
 	if model.is_null() {
 		return Err(ClientError(format!("no model {id} on this chain")));
@@ -359,8 +360,8 @@ async fn set_fee(cmd: &SetFeeCmd) -> Result<(), ClientError> {
 	let node = Client::connect(&cmd.node.url).await?;
 	let call = RuntimeCall::Models(pallet_models::Call::set_fee { id: cmd.id, fee: cmd.fee.0 });
 	let included = node.submit(&signer, call, FINAL_TIMEOUT).await?;
-	println!("model {} now costs {} a call", tool::hex(&cmd.id.0), Tokens(cmd.fee.0));
-	println!("block       {}", tool::hex(&included.block.0));
+	println!("model {} now costs {} a call", hex(&cmd.id.0), Tokens(cmd.fee.0));
+	println!("block       {}", hex(&included.block.0));
 	Ok(())
 }
 
@@ -369,7 +370,7 @@ async fn deprecate(cmd: &DeprecateCmd) -> Result<(), ClientError> {
 	let node = Client::connect(&cmd.node.url).await?;
 	let call = RuntimeCall::Models(pallet_models::Call::deprecate { id: cmd.id });
 	let included = node.submit(&signer, call, FINAL_TIMEOUT).await?;
-	println!("model {} is deprecated: it takes no new calls", tool::hex(&cmd.id.0));
-	println!("block       {}", tool::hex(&included.block.0));
+	println!("model {} is deprecated: it takes no new calls", hex(&cmd.id.0));
+	println!("block       {}", hex(&included.block.0));
 	Ok(())
 }

@@ -10,7 +10,7 @@
 //!    through the node's [`InferenceCache`], reading model bytes from the parent's state.
 //! 3. The block's execution asks the host function for each call in order; the cache serves the
 //!    outcome a worker made, waits for one a worker is making, or makes one no worker has
-//!    started ([`verinfer_precompile::results`]). With W workers and the executing thread, a
+//!    started ([`verinfer_executor::results`]). With W workers and the executing thread, a
 //!    block of independent calls runs on W + 1 threads.
 //!
 //! Transactions entering the pool are made ahead the same way ([`warm_from_pool`]), at a lower
@@ -40,11 +40,11 @@ use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_core::storage::StorageKey;
 use sp_runtime::traits::Header as _;
-use verinfer_precompile::{
+use verinfer_executor::{
 	cache::InferenceCache,
-	interface::RunRequest,
 	sync::{lock, wait},
 };
+use verinfer_primitives::inference::RunRequest;
 use verinfer_runtime::{opaque::Block, AccountId, Hash};
 
 use crate::service::FullClient;

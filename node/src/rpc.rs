@@ -31,7 +31,7 @@ pub struct FullDeps<C, P> {
 	/// Where `engine_*` sends sealing commands; `None` outside the sealing modes.
 	pub seal_commands_sink: Option<mpsc::Sender<EngineCommand<Hash>>>,
 	/// The node's compiled engines, which `models_inspect` analyses with.
-	pub inference_cache: Arc<verinfer_precompile::cache::InferenceCache>,
+	pub inference_cache: Arc<verinfer_executor::cache::InferenceCache>,
 }
 
 /// Builds the RPC extensions.

@@ -23,7 +23,8 @@ use sp_consensus_aura::{
 	sr25519::{AuthorityPair as AuraPair, AuthoritySignature as AuraSignature},
 	Slot, SlotDuration,
 };
-use verinfer_precompile::{cache::InferenceCache, interface::InferenceCacheExt};
+use verinfer_executor::cache::InferenceCache;
+use verinfer_interface::InferenceCacheExt;
 use verinfer_runtime::{apis::RuntimeApi, opaque::Block, Hash};
 
 use crate::{
@@ -35,11 +36,11 @@ use crate::{
 /// (plus the benchmarking ones when the node is built to run benchmarks).
 #[cfg(not(feature = "runtime-benchmarks"))]
 pub type HostFunctions =
-	(sp_io::SubstrateHostFunctions, verinfer_precompile::interface::inference::HostFunctions);
+	(sp_io::SubstrateHostFunctions, verinfer_interface::inference::HostFunctions);
 #[cfg(feature = "runtime-benchmarks")]
 pub type HostFunctions = (
 	sp_io::SubstrateHostFunctions,
-	verinfer_precompile::interface::inference::HostFunctions,
+	verinfer_interface::inference::HostFunctions,
 	frame_benchmarking::benchmarking::HostFunctions,
 );
 
@@ -118,7 +119,7 @@ pub fn new_partial(
 	// there is none), shared by every node of this user: a restart, or another node on the same
 	// machine, loads them in milliseconds. Files are named by the blob's hash and wasmtime's
 	// compatibility hash and written atomically (see `Engine::compile`).
-	let engine_dir = verinfer_precompile::cache::default_disk_dir()
+	let engine_dir = verinfer_executor::cache::default_disk_dir()
 		.unwrap_or_else(|| config.data_path.join("engine-cache"));
 	let inference_cache = Arc::new(InferenceCache::with_disk_cache(engine_dir));
 	client

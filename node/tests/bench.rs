@@ -20,7 +20,8 @@ use common::{
 	},
 	verinfer, Node,
 };
-use verinfer_precompile::{analysis::Analysis, fixtures::cost_fixtures, Tensor};
+use verinfer_fixtures::cost_fixtures;
+use verinfer_primitives::{analysis::Analysis, Tensor};
 
 /// The chain benchmark behind `scripts/bench.sh`: for three model sizes, a dev chain authored
 /// with pre-execution off and on (authoring time per call), and the on-chain's blocks imported
@@ -108,7 +109,7 @@ async fn registration_benchmark() {
 		let node = Node::start(&["--dev", "--base-path", &base, "--consensus", "manual-seal-6000"]);
 		let rpc = node.client().await;
 		let file = scratch.path("model.onnx");
-		std::fs::write(&file, verinfer_precompile::synthetic::sized(size, 1)).unwrap();
+		std::fs::write(&file, verinfer_synthetic::sized(size, 1)).unwrap();
 		let before = rpc.best_number().await;
 		let started = Instant::now();
 		let (code, stdout, stderr) = verinfer(&[
@@ -147,7 +148,7 @@ async fn registration_benchmark() {
 #[ignore = "a benchmark: scripts/bench-prices.sh runs it"]
 async fn hostile_blocks_benchmark() {
 	let calls: u64 = std::env::var("BENCH_CALLS").ok().and_then(|n| n.parse().ok()).unwrap_or(12);
-	let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/fixtures");
+	let fixtures = verinfer_fixtures::dir();
 	for fixture in cost_fixtures(&fixtures).unwrap().into_iter().filter(|f| f.accepted) {
 		let name = fixture.file.trim_end_matches(".onnx").to_string();
 		let scratch = Scratch::new(&format!("bench-hostile-{name}"));

@@ -8,13 +8,13 @@ use common::{fixture, verinfer, Node};
 use serde_json::Value;
 use sp_core::crypto::Ss58Codec;
 use sp_keyring::Sr25519Keyring::{Bob, Charlie, Dave};
-use verinfer_precompile::{
-	digest::sha256,
-	host::Engine,
-	tensor_io::from_npy,
-	tool::{self, hex},
-	ENGINE_BLOB,
+use verinfer_executor::{
+	digest::{hex, sha256},
+	engine::Engine,
+	local,
 };
+use verinfer_formats::{json_npy::from_npy, write_tensor};
+use verinfer_primitives::tensor::{DType, Tensor};
 use verinfer_runtime::{AccountId, MILLI_UNIT, UNIT};
 
 #[tokio::test]
@@ -24,9 +24,9 @@ async fn infer_stores_what_model_run_computes_and_result_reads_it_back() {
 	let mlp = std::fs::read(fixture("models/mlp.onnx")).unwrap();
 	let model = hex(&sha256(&mlp));
 	let input = fixture("models/mlp.input0.npy");
-	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
+	let engine = Engine::built_in().unwrap();
 	let expected =
-		tool::run(&engine, &mlp, &[from_npy(&std::fs::read(&input).unwrap()).unwrap()]).unwrap();
+		local::run(&engine, &mlp, &[from_npy(&std::fs::read(&input).unwrap()).unwrap()]).unwrap();
 	let out = std::env::temp_dir().join(format!("verinfer-infer-{}.npy", std::process::id()));
 
 	let (code, stdout, stderr) = verinfer(&[
@@ -105,17 +105,12 @@ async fn model_register_uploads_a_large_model_in_chunks_and_infer_runs_it() {
 	let dir = std::env::temp_dir().join(format!("verinfer-register-{}", std::process::id()));
 	std::fs::create_dir_all(&dir).unwrap();
 	// 1,024 × 640 f32 weights: 2.6 MB, three chunks.
-	let bytes = verinfer_precompile::synthetic::matmul(1024, 640, 2);
+	let bytes = verinfer_synthetic::matmul(1024, 640, 2);
 	let (file, input) = (dir.join("matmul.onnx"), dir.join("x.npy"));
 	std::fs::write(&file, &bytes).unwrap();
 	let data = (0..1024u32).flat_map(|i| (i as f32 / 512.0 - 1.0).to_le_bytes()).collect();
-	let x = verinfer_precompile::tensor::Tensor::new(
-		verinfer_precompile::tensor::DType::F32,
-		vec![1, 1024],
-		data,
-	)
-	.unwrap();
-	tool::write_tensor(&input, &x).unwrap();
+	let x = Tensor::new(DType::F32, vec![1, 1024], data).unwrap();
+	write_tensor(&input, &x).unwrap();
 	let (file, input) = (file.to_str().unwrap(), input.to_str().unwrap());
 	let register = |file: &str| {
 		verinfer(&[
@@ -137,8 +132,8 @@ async fn model_register_uploads_a_large_model_in_chunks_and_infer_runs_it() {
 	assert_eq!(code, 2, "{stderr}");
 	assert!(stderr.contains("the chain refused the model") && stderr.contains("RandomNormal"));
 
-	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
-	let expected = tool::run(&engine, &bytes, &[x]).unwrap();
+	let engine = Engine::built_in().unwrap();
+	let expected = local::run(&engine, &bytes, &[x]).unwrap();
 	let (code, stdout, stderr) = verinfer(&[
 		"infer", "--model", &model, "--input", input, "--wait", "--suri", "//Alice", "--url", &url,
 	]);

@@ -10,11 +10,9 @@ use codec::{Decode, Encode};
 use common::{hex, unhex, Node, Rpc};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob};
-use verinfer_precompile::{
-	digest::sha256,
-	tensor::{DType, Tensor},
-	tensor_io::from_npy,
-};
+use verinfer_executor::digest::sha256;
+use verinfer_formats::json_npy::from_npy;
+use verinfer_primitives::tensor::{DType, Tensor};
 use verinfer_runtime::{Runtime, RuntimeCall, RuntimeEvent, MILLI_UNIT};
 
 const BLOCK_WAIT: Duration = Duration::from_secs(120);
@@ -61,7 +59,7 @@ fn model_run(model: &std::path::Path, input: &std::path::Path) -> (Tensor, Strin
 async fn a_model_uploaded_in_chunks_runs_in_a_block_and_stores_what_model_run_prints() {
 	// 1,024 × 640 f32 weights: 2.6 MB, three chunks.
 	let (k, n) = (1024, 640);
-	let bytes = verinfer_precompile::synthetic::matmul(k, n, 1);
+	let bytes = verinfer_synthetic::matmul(k, n, 1);
 	assert!(bytes.len() > 2 * CHUNK, "{} bytes", bytes.len());
 	let id = H256(sha256(&bytes));
 	let dir = std::env::temp_dir().join(format!("verinfer-inference-{}", std::process::id()));
@@ -69,7 +67,7 @@ async fn a_model_uploaded_in_chunks_runs_in_a_block_and_stores_what_model_run_pr
 	let (model_file, input_file) = (dir.join("matmul.onnx"), dir.join("x.npy"));
 	std::fs::write(&model_file, &bytes).unwrap();
 	let x = input(k);
-	verinfer_precompile::tool::write_tensor(&input_file, &x).unwrap();
+	verinfer_formats::write_tensor(&input_file, &x).unwrap();
 	let (expected, stdout) = model_run(&model_file, &input_file);
 
 	let mut node = Node::start(&["--dev", "--tmp"]);
@@ -167,11 +165,7 @@ async fn a_call_with_inputs_that_do_not_fit_the_model_fails_and_stores_nothing()
 	rpc.wait_for_block(1, BLOCK_WAIT).await;
 
 	// The demo MLP takes f32 [1, 4].
-	let mlp = std::fs::read(
-		std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-			.join("../scripts/fixtures/models/mlp.onnx"),
-	)
-	.unwrap();
+	let mlp = verinfer_fixtures::read("models", "mlp.onnx");
 	let before = rpc.account(&Alice.to_account_id(), None).await.data.free;
 	let infer = RuntimeCall::Inference(pallet_inference::Call::infer {
 		model: H256(sha256(&mlp)),

@@ -1,13 +1,9 @@
 //! `verinfer model check` and `verinfer model run`, run as a user runs them: the real binary on the
 //! fixture files, judged by its output and exit status.
 
-use verinfer_precompile::{
-	engine::Limits,
-	host::Engine,
-	tensor_io::from_npy,
-	tool::{self, hex},
-	ENGINE_BLOB,
-};
+use verinfer_executor::{digest::hex, engine::Engine, local};
+use verinfer_formats::json_npy::from_npy;
+use verinfer_primitives::engine::Limits;
 
 mod common;
 
@@ -31,10 +27,10 @@ fn model_run_prints_the_outputs_and_the_hash_the_library_computes_and_writes_the
 	]);
 	assert_eq!(code, 0, "{stderr}");
 
-	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
+	let engine = Engine::built_in().unwrap();
 	let model = std::fs::read(fixture("models/cnn.onnx")).unwrap();
 	let input = from_npy(&std::fs::read(fixture("models/cnn.input0.npy")).unwrap()).unwrap();
-	let report = tool::run(&engine, &model, &[input]).unwrap();
+	let report = local::run(&engine, &model, &[input]).unwrap();
 	assert!(stdout.contains(&format!("outputs sha256 {}", hex(&report.outputs_hash))), "{stdout}");
 	assert!(stdout.contains(&format!("model id    {}", hex(&report.check.model_id))), "{stdout}");
 	assert!(stdout.contains("verdict     accepted"), "{stdout}");
@@ -85,9 +81,9 @@ fn model_check_prints_what_a_call_weighs_on_this_runtime_and_how_many_fit_a_bloc
 	assert_eq!(code, 0, "{stderr}");
 
 	type Inference = pallet_inference::Pallet<verinfer_runtime::Runtime>;
-	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
+	let engine = Engine::built_in().unwrap();
 	let model = std::fs::read(fixture("models/cnn.onnx")).unwrap();
-	let measured = tool::check(&engine, &model, &[], Limits::REGISTRATION)
+	let measured = local::check(&engine, &model, &[], Limits::REGISTRATION)
 		.unwrap()
 		.measurement
 		.unwrap()

@@ -9,7 +9,8 @@ use codec::Decode;
 use common::{read_fixture, Node};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{Alice, Bob};
-use verinfer_precompile::{analysis::Analysis, digest::sha256, ENGINE_BLOB};
+use verinfer_executor::{digest::sha256, ENGINE_BLOB};
+use verinfer_primitives::analysis::Analysis;
 use verinfer_runtime::{Runtime, RuntimeCall, RuntimeEvent, MILLI_UNIT};
 
 const BLOCK_WAIT: Duration = Duration::from_secs(60);

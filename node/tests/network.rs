@@ -14,13 +14,9 @@ use common::{fixture, hex, read_fixture, verinfer, Network, Rpc};
 use serde_json::Value;
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
-use verinfer_precompile::{
-	digest::sha256,
-	host::Engine,
-	tensor::{DType, Tensor},
-	tensor_io::from_npy,
-	tool, ENGINE_BLOB,
-};
+use verinfer_executor::{digest::sha256, engine::Engine, local};
+use verinfer_formats::json_npy::from_npy;
+use verinfer_primitives::tensor::{DType, Tensor};
 use verinfer_runtime::{RuntimeCall, RuntimeEvent, MILLI_UNIT};
 
 /// The tests share two cores: one network at a time keeps Aura's 6 s slots on time.
@@ -166,7 +162,7 @@ async fn three_validators_agree_on_every_inference_output_and_a_new_node_syncs_t
 	let rounds = if soak() { 50 } else { 4 };
 	let signers = [Charlie, Dave, Eve];
 	let input = from_npy(&read_fixture("models/layernorm.input0.npy")).unwrap();
-	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
+	let engine = Engine::built_in().unwrap();
 	let bytes = read_fixture("models/layernorm.onnx");
 	let mut expected = Vec::new();
 	let mut lags = Vec::new();
@@ -174,7 +170,7 @@ async fn three_validators_agree_on_every_inference_output_and_a_new_node_syncs_t
 	for round in 0..rounds {
 		for (index, signer) in signers.iter().enumerate() {
 			let x = scaled(&input, 1.0 + (round * signers.len() + index) as f32 / 8.0);
-			expected.push(hex(&tool::run(&engine, &bytes, std::slice::from_ref(&x))
+			expected.push(hex(&local::run(&engine, &bytes, std::slice::from_ref(&x))
 				.unwrap()
 				.outputs_hash));
 			submit_infer(&rpcs[index], *signer, model, x).await;

@@ -16,7 +16,8 @@ use common::{
 };
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::Alice;
-use verinfer_precompile::{digest::sha256, tensor_io::from_npy};
+use verinfer_executor::digest::sha256;
+use verinfer_formats::json_npy::from_npy;
 use verinfer_runtime::{RuntimeCall, MILLI_UNIT};
 
 #[tokio::test]

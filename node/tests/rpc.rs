@@ -9,13 +9,9 @@ use common::{hex, read_fixture, Node, Rpc};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob};
-use verinfer_precompile::{
-	digest::sha256,
-	host::Engine,
-	tensor::Tensor,
-	tensor_io::{from_json, from_npy, to_json},
-	tool, ENGINE_BLOB,
-};
+use verinfer_executor::{digest::sha256, engine::Engine, local};
+use verinfer_formats::json_npy::{from_json, from_npy, to_json};
+use verinfer_primitives::tensor::Tensor;
 use verinfer_runtime::{RuntimeCall, RuntimeEvent, MILLI_UNIT, UNIT};
 
 const BLOCK_WAIT: Duration = Duration::from_secs(120);
@@ -66,8 +62,8 @@ async fn models_inference_and_hosts_are_readable_and_callable_in_json() {
 
 	// inference_dryRun: the outputs `verinfer model run` computes, in JSON.
 	let input = from_npy(&read_fixture("models/mlp.input0.npy")).unwrap();
-	let engine = Engine::new(ENGINE_BLOB.unwrap()).unwrap();
-	let expected = tool::run(&engine, &mlp, std::slice::from_ref(&input)).unwrap();
+	let engine = Engine::built_in().unwrap();
+	let expected = local::run(&engine, &mlp, std::slice::from_ref(&input)).unwrap();
 	let dry = rpc.call("inference_dryRun", rpc_params![&mlp_id, vec![tensor_json(&input)]]).await;
 	let outputs: Vec<Tensor> = dry["outputs"]
 		.as_array()

@@ -80,7 +80,7 @@ impl Limits {
 		memory: crate::analysis::ENGINE_MEMORY_LIMIT,
 	};
 	/// What measuring a model at registration (a load and two probe runs,
-	/// `verinfer_precompile::host::Engine::measure`) may use: 2^29 ≈ 537 M units of fuel and
+	/// `verinfer_executor::engine::Engine::measure`) may use: 2^29 ≈ 537 M units of fuel and
 	/// 128 MiB of engine memory. The corpus' models load in 8–54 M units; a model that needs more
 	/// is refused, having run no longer than the registration paid for.
 	pub const REGISTRATION: Limits = Limits { fuel: 1 << 29, memory: 128 << 20 };
@@ -139,7 +139,7 @@ impl Usage {
 
 /// What the engine measured of a model when it was registered: the analysis, what loading the
 /// model used, and what running it on the probe inputs used (see
-/// `verinfer_precompile::synthetic::probe_inputs`).
+/// [`probe_inputs`](crate::probe::probe_inputs)).
 /// Every figure is a deterministic count, so the chain stores it and prices calls from it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct Measurement {

@@ -1,7 +1,7 @@
 //! What the inference host functions take and give back: where the engine blob and the model are
 //! in state ([`StoredBytes`]), one call of `inference::run` ([`RunRequest`]), what the node keeps
 //! for the block ([`Keep`]), and the deterministic outcome the chain charges ([`Charged`],
-//! [`InferenceError`]). The functions themselves are `verinfer_precompile::interface`.
+//! [`InferenceError`]). The functions themselves are `verinfer_interface`.
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode};
@@ -15,7 +15,10 @@ use crate::{
 /// The input shapes a model is analysed, loaded and run for, one per input: `None` keeps the
 /// model's own, and an empty list keeps all. The chain stores them bounded
 /// (`pallet_models::StoredShapes`); this is the form the engine and the host functions take.
-pub type DeclaredShapes = Vec<Option<Vec<u32>>>;
+pub type DeclaredShapes = Vec<DeclaredShape>;
+
+/// One input's declared shape: `None` keeps the model's own.
+pub type DeclaredShape = Option<Vec<u32>>;
 
 /// Bytes kept in state: the values at `keys`, each a SCALE-encoded byte vector (as a FRAME
 /// storage item of `BoundedVec<u8, _>` holds it), concatenated, whose SHA-256 is `sha256`.
@@ -30,7 +33,7 @@ pub struct StoredBytes {
 
 /// One call of the `inference::run` host function: its arguments, as a block would make it. The runtime lists the
 /// calls a block (or a pooled transaction) will make, so the node can make them ahead of the
-/// block's sequential execution (see `verinfer_precompile::results`).
+/// block's sequential execution (see `verinfer_executor::results`).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct RunRequest {
 	pub engine: StoredBytes,
@@ -46,8 +49,8 @@ pub struct RunRequest {
 pub const MAX_WARM_MODELS: u32 = 16;
 
 /// Bytes the memory images of a block's warm set may hold together: 2 GiB, half of what the
-/// node keeps loaded (`verinfer_precompile::cache::MAX_LOADED_MEMORY`), so that what the block pins leaves
-/// room for the models of dry runs and of the next block.
+/// node keeps loaded (`verinfer_executor::cache::MAX_LOADED_MEMORY`), so that what the block pins
+/// leaves room for the models of dry runs and of the next block.
 pub const MAX_WARM_IMAGE_BYTES: u64 = 2 << 30;
 
 /// What the chain relies on the node keeping after a call of the `inference::run` host function.

@@ -10,7 +10,9 @@
 //! - [`engine`]: the engine's deterministic errors, the limits of a metered call and what it used,
 //!   and the measured cost of a model.
 //! - [`inference`]: what the inference host functions take and give back.
-//! - [`ModelId`] and [`output_hash`]: how the chain names a model and commits to a call's outputs.
+//! - [`probe`]: the inputs registration probes a model with.
+//! - [`ModelId`], [`model_id`] and [`output_hash`]: how the chain names a model and commits to a
+//!   call's outputs.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -19,15 +21,22 @@ extern crate alloc;
 pub mod analysis;
 pub mod engine;
 pub mod inference;
+pub mod probe;
 pub mod tensor;
 
 use codec::Encode;
 
-pub use inference::DeclaredShapes;
+pub use inference::{DeclaredShape, DeclaredShapes};
 pub use tensor::{DType, Tensor, TensorError};
 
 /// A model's id: the SHA-256 of its ONNX bytes.
 pub type ModelId = primitive_types::H256;
+
+/// The id of the model `bytes`: their SHA-256, computed by `sha256` (as for [`output_hash`]).
+/// Consensus: the registry keys models by it, and every validator's cache finds them by it.
+pub fn model_id(bytes: &[u8], sha256: impl FnOnce(&[u8]) -> [u8; 32]) -> ModelId {
+	ModelId::from(sha256(bytes))
+}
 
 /// The hash that commits to a call's outputs, stored with its result and compared by every
 /// validator (consensus): the SHA-256 of the outputs' SCALE encoding, computed by `sha256` (the

@@ -19,11 +19,11 @@
 use std::{path::PathBuf, time::Instant};
 
 use serde_json::{json, Value};
-use verinfer_precompile::{
+use verinfer_executor::engine::{declared_as, deterministic_config, Engine, Metered};
+use verinfer_fixtures::cost_fixtures;
+use verinfer_formats::{read_file, read_tensor};
+use verinfer_primitives::{
 	engine::{EngineError, Limits, ModelCost, Usage, DEFAULT_HEADROOM_PERCENT},
-	fixtures::cost_fixtures,
-	host::{declared_as, deterministic_config, Engine, Metered},
-	tool::{read_file, read_tensor},
 	Tensor,
 };
 use verinfer_runtime::Runtime;

@@ -28,14 +28,16 @@ use serde_json::{json, Value};
 use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_core::{crypto::Ss58Codec, Bytes, H256};
-use verinfer_precompile::{
+use verinfer_executor::{
+	cache::InferenceCache,
+	digest::{hex, sha256},
+};
+use verinfer_formats::json_npy;
+use verinfer_primitives::DeclaredShapes;
+use verinfer_primitives::{
 	analysis::{Analysis, TensorSpec},
 	tensor::Tensor,
-	tensor_io,
-	tool::hex,
-	{cache::InferenceCache, digest::sha256},
 };
-use verinfer_primitives::DeclaredShapes;
 use verinfer_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Runtime};
 
 use pallet_hosting::runtime_api::HostingApi as HostingRuntimeApi;
@@ -226,7 +228,7 @@ fn model_json(info: pallet_inference::ModelInfoOf<Runtime>) -> Value {
 }
 
 fn tensor_json(tensor: &Tensor) -> Result<Value, ErrorObjectOwned> {
-	let text = tensor_io::to_json(tensor).map_err(|e| error(code::NODE, e))?;
+	let text = json_npy::to_json(tensor).map_err(|e| error(code::NODE, e))?;
 	serde_json::from_str(&text).map_err(|e| error(code::NODE, e))
 }
 
@@ -365,7 +367,7 @@ where
 			.iter()
 			.enumerate()
 			.map(|(index, value)| {
-				tensor_io::from_json(&value.to_string())
+				json_npy::from_json(&value.to_string())
 					.map_err(|e| error(code::INVALID_PARAMS, format!("input {index}: {e}")))
 			})
 			.collect::<Result<Vec<_>, _>>()?;

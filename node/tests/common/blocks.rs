@@ -9,12 +9,10 @@ use std::{
 
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave};
-use verinfer_precompile::{
-	analysis::Analysis,
-	digest::sha256,
-	synthetic::{self, Targets},
-};
+use verinfer_executor::digest::sha256;
+use verinfer_primitives::{analysis::Analysis, Tensor};
 use verinfer_runtime::{Runtime, RuntimeCall, MILLI_UNIT};
+use verinfer_synthetic::{self as synthetic, Targets};
 
 use super::{verinfer, Node, Rpc};
 
@@ -80,10 +78,10 @@ pub struct Produced {
 }
 
 /// The inputs of call `k` of a model with this analysis.
-pub type Inputs<'a> = &'a (dyn Fn(&Analysis, u64) -> Vec<verinfer_precompile::Tensor> + Sync);
+pub type Inputs<'a> = &'a (dyn Fn(&Analysis, u64) -> Vec<Tensor> + Sync);
 
 /// Inputs made from the specs, each call's its own ([`synthetic::inputs`]).
-pub fn synthetic_inputs(analysis: &Analysis, call: u64) -> Vec<verinfer_precompile::Tensor> {
+pub fn synthetic_inputs(analysis: &Analysis, call: u64) -> Vec<Tensor> {
 	synthetic::inputs(&analysis.inputs, call)
 }
 
@@ -212,7 +210,7 @@ pub async fn submit(
 	signer: Sr25519Keyring,
 	nonce: verinfer_runtime::Nonce,
 	model: H256,
-	inputs: Vec<verinfer_precompile::Tensor>,
+	inputs: Vec<Tensor>,
 ) {
 	let call = RuntimeCall::Inference(pallet_inference::Call::infer {
 		model,

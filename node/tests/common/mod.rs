@@ -403,18 +403,14 @@ impl Rpc {
 }
 
 #[allow(unused_imports)] // Not every test binary prints hashes.
-pub use verinfer_precompile::tool::hex;
+pub use verinfer_executor::digest::hex;
 
-/// The path of a file under `scripts/fixtures`.
+/// The path of a file under `fixtures`.
 pub fn fixture(path: &str) -> String {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-		.join("../scripts/fixtures")
-		.join(path)
-		.display()
-		.to_string()
+	verinfer_fixtures::dir().join(path).display().to_string()
 }
 
-/// The bytes of a file under `scripts/fixtures`.
+/// The bytes of a file under `fixtures`.
 pub fn read_fixture(path: &str) -> Vec<u8> {
 	let path = fixture(path);
 	std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))

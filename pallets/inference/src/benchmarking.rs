@@ -1,6 +1,6 @@
 //! Benchmarks of the inference pallet: a call's run, a model's load, and pruning a result.
 //!
-//! Models come from [`verinfer_precompile::synthetic`] and are registered through the models
+//! Models come from [`verinfer_synthetic`] and are registered through the models
 //! pallet's chunked upload, analysed by the real engine as any model is. What the node does
 //! differs with its cache of loaded models, so each benchmark says what state that cache is in.
 
@@ -9,7 +9,8 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::{Inspect, InspectHold, Mutate, MutateHold};
 use frame_system::RawOrigin;
 use pallet_models::{ModelMetadata, Pallet as ModelsPallet};
-use verinfer_precompile::{analysis::TensorSpec, synthetic, tensor::DType};
+use verinfer_primitives::{analysis::TensorSpec, tensor::DType};
+use verinfer_synthetic as synthetic;
 
 use super::*;
 
@@ -30,7 +31,7 @@ fn fee<T: Config>() -> BalanceOf<T> {
 /// Registers `bytes` (any size) as `owner` through the chunked upload, the path every large model
 /// takes; the engine must accept the model.
 fn register<T: Config>(owner: &T::AccountId, bytes: &[u8]) -> ModelId {
-	let id = ModelId::from(sp_io::hashing::sha2_256(bytes));
+	let id = verinfer_primitives::model_id(bytes, sp_io::hashing::sha2_256);
 	let origin = || RawOrigin::Signed(owner.clone()).into();
 	let metadata = ModelMetadata {
 		name: b"synthetic".to_vec().try_into().expect("short"),
@@ -134,9 +135,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			measured = verinfer_precompile::interface::inference::measure(
-				engine, stored, declared, limits,
-			);
+			measured = verinfer_interface::inference::measure(engine, stored, declared, limits);
 		}
 
 		measured.result.map_err(|_| BenchmarkError::Stop("the model does not load"))?;

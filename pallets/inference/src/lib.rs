@@ -75,7 +75,7 @@ use sp_runtime::{
 	traits::{SaturatedConversion, Saturating, Zero},
 	Perbill,
 };
-use verinfer_precompile::interface::inference;
+use verinfer_interface::inference;
 use verinfer_primitives::{
 	analysis::Analysis,
 	engine::{EngineError, Usage},

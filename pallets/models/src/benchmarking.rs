@@ -1,6 +1,6 @@
 //! Benchmarks of the models pallet's calls.
 //!
-//! Models come from [`verinfer_precompile::synthetic`]: [`synthetic::sized`] builds a valid model
+//! Models come from [`verinfer_synthetic`]: [`synthetic::sized`] builds a valid model
 //! of any exact size whose weight fills it, so that the engine's analysis in `finalize` and
 //! `register` handles as many bytes of weights as a real model of that size. Every call is
 //! measured in its worst case: the longest metadata and declared shapes, the fullest expiry
@@ -14,7 +14,7 @@ use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::{Inspect, InspectHold, Mutate};
 use frame_system::RawOrigin;
-use verinfer_precompile::synthetic;
+use verinfer_synthetic as synthetic;
 
 use super::*;
 
@@ -72,7 +72,7 @@ fn numbered_id(n: u64) -> ModelId {
 }
 
 fn id_of(bytes: &[u8]) -> ModelId {
-	ModelId::from(sp_io::hashing::sha2_256(bytes))
+	verinfer_primitives::model_id(bytes, sp_io::hashing::sha2_256)
 }
 
 /// Opens the upload of `bytes` as `owner` and uploads every chunk, leaving it to be finalised.

@@ -66,7 +66,7 @@ use frame_support::{
 use frame_system::pallet_prelude::*;
 use sp_core::H256;
 use sp_runtime::traits::{SaturatedConversion, Saturating};
-use verinfer_precompile::interface::inference;
+use verinfer_interface::inference;
 use verinfer_primitives::{
 	analysis::{Analysis, MAX_MODEL_BYTES},
 	engine::{EngineError, Limits, Usage},
@@ -873,7 +873,7 @@ impl<T: Config> Pallet<T> {
 		headroom_percent: u32,
 		bytes: &[u8],
 	) -> Result<Finalized, DispatchError> {
-		let id = ModelId::from(sp_io::hashing::sha2_256(bytes));
+		let id = verinfer_primitives::model_id(bytes, sp_io::hashing::sha2_256);
 		let size = u32::try_from(bytes.len()).map_err(|_| Error::<T>::ModelTooLarge)?;
 		Self::open_upload(owner, id, size, metadata, fee, declared, headroom_percent)?;
 		for (index, chunk) in bytes.chunks(T::ChunkSize::get() as usize).enumerate() {

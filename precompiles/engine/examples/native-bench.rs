@@ -8,7 +8,6 @@
 
 use std::time::Instant;
 
-use codec::Encode;
 use sha2::{Digest, Sha256};
 use tract_onnx::prelude::*;
 use verinfer_primitives::{DType, Tensor as ChainTensor};
@@ -55,7 +54,10 @@ fn main() -> TractResult<()> {
 		})
 		.collect();
 	let hash: String =
-		Sha256::digest(encoded.encode()).iter().map(|b| format!("{b:02x}")).collect();
+		verinfer_primitives::output_hash(&encoded, |bytes| Sha256::digest(bytes).into())
+			.iter()
+			.map(|b| format!("{b:02x}"))
+			.collect();
 	println!(
 		"{{\"load_ms\": {load_ms:.3}, \"run_ms\": {:.4}, \"runs\": {runs}, \"outputs_sha256\": \"0x{hash}\"}}",
 		times[times.len() / 2]

@@ -36,7 +36,7 @@ fn infer_stores_exactly_the_outputs_the_engine_gives_outside_the_chain() {
 			let result = Results::<Test>::get(request_id).expect("a stored result");
 			let expected = native_outputs(name, &inputs);
 			assert_eq!(result.outputs, expected, "{name}");
-			assert_eq!(result.output_hash.0, verinfer_precompile::tool::outputs_hash(&expected));
+			assert_eq!(result.output_hash.0, verinfer_executor::digest::outputs_hash(&expected));
 			assert_eq!(
 				(result.model, result.caller, result.at, result.fee),
 				(model, CALLER, 1, FEE)
@@ -55,7 +55,7 @@ fn infer_emits_the_outputs_when_small_and_only_their_hash_when_large() {
 		assert_ok!(infer(CALLER, model, input("mlp")));
 
 		let expected = native_outputs("mlp", &input("mlp"));
-		let hash = H256::from(verinfer_precompile::tool::outputs_hash(&expected));
+		let hash = H256::from(verinfer_executor::digest::outputs_hash(&expected));
 		let completed: Vec<_> = inference_events()
 			.into_iter()
 			.filter_map(|event| match event {
@@ -130,7 +130,7 @@ fn an_unknown_model_is_refused_and_charged_only_the_checks() {
 fn a_model_still_uploading_is_refused() {
 	new_test_ext().execute_with(|| {
 		let bytes = fixture("models/mlp.onnx");
-		let model = ModelId::from(verinfer_precompile::digest::sha256(&bytes));
+		let model = verinfer_primitives::model_id(&bytes, verinfer_executor::digest::sha256);
 		assert_ok!(Models::begin_upload(
 			RuntimeOrigin::signed(OWNER),
 			model,
@@ -316,7 +316,7 @@ fn an_engine_failure_fails_the_call_charging_the_work_and_storing_nothing() {
 	let model = ext.execute_with(|| register("mlp"));
 	// A node that has not loaded the model (registration keeps it loaded in the process-wide
 	// cache): it reads the bytes from state.
-	ext.register_extension(verinfer_precompile::interface::InferenceCacheExt(Default::default()));
+	ext.register_extension(verinfer_interface::InferenceCacheExt(Default::default()));
 	ext.execute_with(|| {
 		// Bytes in state that no longer match the model id: the engine's read fails, the same way
 		// on every validator.
@@ -349,7 +349,7 @@ fn pre_execution_names_the_call_infer_makes_and_leaves_out_calls_the_checks_refu
 		assert_eq!(Some(&request.engine), pallet_models::Pallet::<Test>::engine_bytes().as_ref());
 		// Made through the host function as the node's workers make it: the bytes `infer` stores.
 		assert_eq!(request.limits, pallet_models::Costs::<Test>::get(model).unwrap().call);
-		let ahead = verinfer_precompile::interface::inference::run(
+		let ahead = verinfer_interface::inference::run(
 			request.engine,
 			request.model,
 			request.declared,

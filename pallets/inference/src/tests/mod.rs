@@ -19,7 +19,7 @@ use frame_support::{
 use frame_system::limits::BlockWeights;
 use pallet_models::{HostRewards, ModelId, ModelMetadata};
 use sp_runtime::{BuildStorage, DispatchError, Perbill};
-use verinfer_precompile::{tensor::Tensor, ENGINE_BLOB};
+use verinfer_primitives::tensor::Tensor;
 
 use crate as pallet_inference;
 
@@ -156,7 +156,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	.assimilate_storage(&mut storage)
 	.unwrap();
 	pallet_models::GenesisConfig::<Test> {
-		engine: ENGINE_BLOB.expect("the engine blob is built").to_vec(),
+		engine: verinfer_executor::ENGINE_BLOB.expect("the engine blob is built").to_vec(),
 		models: vec![],
 	}
 	.assimilate_storage(&mut storage)
@@ -166,18 +166,16 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext
 }
 
-/// A fixture file from `scripts/fixtures/`.
+/// A fixture file from `fixtures/`.
 pub fn fixture(path: &str) -> Vec<u8> {
-	let path =
-		std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fixtures").join(path);
+	let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(path);
 	std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A tensor fixture (`.npy`).
 pub fn tensor(path: &str) -> Tensor {
-	let path =
-		std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fixtures").join(path);
-	verinfer_precompile::tool::read_tensor(&path).unwrap()
+	let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(path);
+	verinfer_formats::read_tensor(&path).unwrap()
 }
 
 pub fn metadata(name: &str) -> ModelMetadata {
@@ -200,7 +198,7 @@ pub fn register(name: &str) -> ModelId {
 		pallet_models::DEFAULT_HEADROOM_PERCENT,
 		bytes.clone().try_into().unwrap(),
 	));
-	ModelId::from(verinfer_precompile::digest::sha256(&bytes))
+	verinfer_primitives::model_id(&bytes, verinfer_executor::digest::sha256)
 }
 
 /// The corpus input of a model (`models/NAME.input0.npy`).
@@ -224,12 +222,9 @@ pub fn input(name: &str) -> Vec<Tensor> {
 /// What the engine outputs for `model` on `inputs`, run natively outside any chain, as
 /// `verinfer model run` does.
 pub fn native_outputs(model: &str, inputs: &[Tensor]) -> Vec<Tensor> {
-	static ENGINE: std::sync::OnceLock<verinfer_precompile::host::Engine> =
-		std::sync::OnceLock::new();
-	let engine = ENGINE
-		.get_or_init(|| verinfer_precompile::host::Engine::new(ENGINE_BLOB.unwrap()).unwrap());
+	let engine = verinfer_executor::engine::Engine::built_in().unwrap();
 	let bytes = fixture(&format!("models/{model}.onnx"));
-	verinfer_precompile::tool::run(engine, &bytes, inputs).unwrap().outputs
+	verinfer_executor::local::run(&engine, &bytes, inputs).unwrap().outputs
 }
 
 /// Free balance of `who`.

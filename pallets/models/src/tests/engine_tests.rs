@@ -3,7 +3,7 @@
 use frame_support::{assert_noop, assert_ok};
 use sp_core::H256;
 use sp_runtime::DispatchError;
-use verinfer_precompile::ENGINE_BLOB;
+use verinfer_executor::ENGINE_BLOB;
 
 use super::*;
 use crate::{Engine, EngineChunks, Error, Event, PendingEngine};
@@ -83,7 +83,7 @@ fn a_blob_uploaded_under_another_blobs_hash_is_rejected_even_where_that_hash_is_
 		// A node that compiled a real engine under this hash would run it for these bytes if
 		// the hash were taken on trust; one that had not would refuse them.
 		let (claimed, garbage) = (sha(&another_engine()), vec![7u8; 40_000]);
-		let cache = verinfer_precompile::cache::InferenceCache::global();
+		let cache = verinfer_executor::cache::InferenceCache::global();
 		let compiled = cache
 			.engine(&Models::engine_bytes().unwrap(), &mut |key| {
 				sp_io::storage::get(key).map(|v| v.to_vec())

@@ -7,7 +7,7 @@ mod upload_tests;
 
 use frame_support::{derive_impl, parameter_types, traits::ConstU32, BoundedVec};
 use sp_runtime::BuildStorage;
-use verinfer_precompile::ENGINE_BLOB;
+use verinfer_executor::ENGINE_BLOB;
 
 use crate::{self as pallet_models, ModelId, ModelMetadata};
 
@@ -98,15 +98,14 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext
 }
 
-/// A fixture file from `scripts/fixtures/`.
+/// A fixture file from `fixtures/`.
 pub fn fixture(path: &str) -> Vec<u8> {
-	let path =
-		std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fixtures").join(path);
+	let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(path);
 	std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 pub fn id_of(bytes: &[u8]) -> ModelId {
-	ModelId::from(verinfer_precompile::digest::sha256(bytes))
+	verinfer_primitives::model_id(bytes, verinfer_executor::digest::sha256)
 }
 
 pub fn metadata(name: &str, version: &str) -> ModelMetadata {
