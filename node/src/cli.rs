@@ -118,17 +118,17 @@ pub enum Subcommand {
 	/// ONNX models: check or run one locally with the chain's engine; register, list, show,
 	/// re-price or deprecate them on a chain.
 	#[command(subcommand)]
-	Model(crate::model::ModelCmd),
+	Model(crate::commands::model::ModelCmd),
 
 	/// Call a model on chain: sign and submit `inference.infer` with input tensors from files.
-	Infer(crate::infer::InferCmd),
+	Infer(crate::commands::infer::InferCmd),
 
 	/// Read a stored inference result by request id.
-	Result(crate::infer::ResultCmd),
+	Result(crate::commands::infer::ResultCmd),
 
 	/// Hosting: bond stake, serve models for a share of their fees, unbond and withdraw.
 	#[command(subcommand)]
-	Host(crate::host::HostCmd),
+	Host(crate::commands::hosting::HostCmd),
 
 	/// Key management: generate, inspect, insert into the keystore.
 	#[command(subcommand)]

@@ -6,7 +6,7 @@ use sc_service::{ChainType, PartialComponents};
 use crate::{
 	chain_spec,
 	cli::{Cli, Consensus, Subcommand},
-	service,
+	commands, service,
 };
 
 impl SubstrateCli for Cli {
@@ -85,13 +85,10 @@ pub fn run() -> sc_cli::Result<()> {
 	let cli = Cli::from_args();
 
 	match &cli.subcommand {
-		Some(Subcommand::Model(cmd)) => crate::model::run(cmd),
-		Some(Subcommand::Infer(cmd)) => crate::infer::run_infer(cmd),
-		Some(Subcommand::Result(cmd)) => crate::infer::run_result(cmd),
-		Some(Subcommand::Host(cmd)) => {
-			crate::host::run(cmd);
-			Ok(())
-		},
+		Some(Subcommand::Model(cmd)) => commands::model::run(cmd),
+		Some(Subcommand::Infer(cmd)) => commands::infer::run_infer(cmd),
+		Some(Subcommand::Result(cmd)) => commands::infer::run_result(cmd),
+		Some(Subcommand::Host(cmd)) => commands::hosting::run(cmd),
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
 		Some(Subcommand::ExportChainSpec(cmd)) => {
 			let chain_spec = cli.load_spec(&cmd.chain)?;

@@ -6,18 +6,13 @@
 // `sc_service::Error`, ~180 bytes); they are returned once, at start-up, so their size costs nothing.
 #![allow(clippy::result_large_err)]
 
-pub mod args;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 pub mod chain_spec;
 pub mod cli;
 pub mod client;
 pub mod command;
-pub mod host;
-pub mod infer;
-pub mod metrics;
-pub mod model;
-pub mod owner;
-pub mod pre_execution;
+pub mod commands;
+pub mod inference;
 pub mod rpc;
 pub mod service;

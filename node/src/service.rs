@@ -10,7 +10,6 @@ use std::{pin::Pin, sync::Arc, time::Duration};
 
 use futures::{channel::mpsc, Stream, StreamExt};
 use sc_client_api::BlockBackend;
-use sc_client_api::ExecutorProvider;
 use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
 use sc_consensus_grandpa::SharedVoterState;
 use sc_consensus_manual_seal::{
@@ -24,12 +23,11 @@ use sp_consensus_aura::{
 	Slot, SlotDuration,
 };
 use verinfer_executor::cache::InferenceCache;
-use verinfer_interface::InferenceCacheExt;
 use verinfer_runtime::{apis::RuntimeApi, opaque::Block, Hash};
 
 use crate::{
 	cli::Consensus,
-	pre_execution::{PreExecutingImport, PreExecution},
+	inference::pre_execution::{warm_from_pool, PreExecutingImport, PreExecution},
 };
 
 /// Host functions the runtime may call: Substrate's standard set and the inference precompile
@@ -43,22 +41,6 @@ pub type HostFunctions = (
 	verinfer_interface::inference::HostFunctions,
 	frame_benchmarking::benchmarking::HostFunctions,
 );
-
-/// Hands the node's inference cache to every runtime execution: block import and authoring,
-/// runtime API calls, the transaction pool's checks.
-struct InferenceExtensions(Arc<InferenceCache>);
-
-impl sc_client_api::execution_extensions::ExtensionsFactory<Block> for InferenceExtensions {
-	fn extensions_for(
-		&self,
-		_block_hash: Hash,
-		_block_number: verinfer_runtime::BlockNumber,
-	) -> sp_externalities::Extensions {
-		let mut extensions = sp_externalities::Extensions::new();
-		extensions.register(InferenceCacheExt(self.0.clone()));
-		extensions
-	}
-}
 
 pub type FullClient =
 	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
@@ -84,12 +66,12 @@ pub type Service = sc_service::PartialComponents<
 		Option<(GrandpaBlockImport, GrandpaLink)>,
 		Option<Telemetry>,
 		Arc<InferenceCache>,
-		Arc<PreExecution>,
+		Arc<PreExecution<FullClient>>,
 	),
 >;
 
 /// Builds the client, database, transaction pool and the import queue for `consensus`, with
-/// `inference_workers` pre-execution workers (see [`crate::pre_execution`]).
+/// `inference_workers` pre-execution workers (see [`crate::inference`]).
 pub fn new_partial(
 	config: &Configuration,
 	consensus: Consensus,
@@ -115,24 +97,8 @@ pub fn new_partial(
 			Vec::new(),
 		)?;
 	let client = Arc::new(client);
-	// Compiled engines persist in the user's cache directory (beside the chain's database when
-	// there is none), shared by every node of this user: a restart, or another node on the same
-	// machine, loads them in milliseconds. Files are named by the blob's hash and wasmtime's
-	// compatibility hash and written atomically (see `Engine::compile`).
-	let engine_dir = verinfer_executor::cache::default_disk_dir()
-		.unwrap_or_else(|| config.data_path.join("engine-cache"));
-	let inference_cache = Arc::new(InferenceCache::with_disk_cache(engine_dir));
-	client
-		.execution_extensions()
-		.set_extensions_factory(InferenceExtensions(inference_cache.clone()));
-	warm_engine(&client, &inference_cache, &task_manager);
-	if let Some(registry) = config.prometheus_registry() {
-		let metrics = crate::metrics::InferenceMetrics::register(registry, inference_workers)?;
-		inference_cache.set_observer(Arc::new(metrics));
-	}
-	let pre_execution =
-		PreExecution::new(client.clone(), inference_cache.clone(), inference_workers)
-			.map_err(|error| ServiceError::Other(format!("pre-execution workers: {error}")))?;
+	let (inference_cache, pre_execution) =
+		crate::inference::start(&client, config, inference_workers, &task_manager)?;
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {
 		task_manager.spawn_handle().spawn("telemetry", None, worker.run());
@@ -230,7 +196,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 		task_manager.spawn_handle().spawn_blocking(
 			"pre-execution-pool",
 			Some("inference"),
-			crate::pre_execution::warm_from_pool(pre_execution, transaction_pool.clone()),
+			warm_from_pool(pre_execution, transaction_pool.clone()),
 		);
 	}
 
@@ -508,35 +474,4 @@ impl DevTimestamps {
 		let millis = u64::from(slot).saturating_mul(self.slot_duration.as_millis());
 		Ok(sp_timestamp::InherentDataProvider::new(millis.into()))
 	}
-}
-
-/// Compiles (or loads from the disk cache) the chain's engine as the node starts, on a blocking
-/// task: compiling takes seconds, which the first block that calls a model would otherwise spend,
-/// and lose its slot to. A block execution that needs the engine meanwhile waits for this
-/// compilation rather than start another (the cache compiles each engine once).
-fn warm_engine(client: &Arc<FullClient>, cache: &Arc<InferenceCache>, tasks: &TaskManager) {
-	use pallet_inference::runtime_api::InferenceApi;
-	use sc_client_api::StorageProvider;
-	use sp_api::ProvideRuntimeApi;
-	use sp_blockchain::HeaderBackend;
-
-	let (client, cache) = (client.clone(), cache.clone());
-	let warm = async move {
-		let at = client.info().best_hash;
-		let stored = match client.runtime_api().engine(at) {
-			Ok(Some(stored)) => stored,
-			Ok(None) => return,
-			Err(error) => return log::warn!("🧮 Engine warm-up: {error}"),
-		};
-		let mut read = |key: &[u8]| {
-			let key = sc_client_api::StorageKey(key.to_vec());
-			client.storage(at, &key).ok().flatten().map(|data| data.0)
-		};
-		match cache.engine(&stored, &mut read) {
-			Ok(Ok(_)) => log::info!("🧮 Inference engine ready"),
-			Ok(Err(error)) => log::warn!("🧮 The chain's engine blob cannot run: {error}"),
-			Err(error) => log::warn!("🧮 Engine warm-up: {error}"),
-		}
-	};
-	tasks.spawn_handle().spawn_blocking("verinfer-engine-warm-up", None, warm);
 }

@@ -9,10 +9,11 @@ use sp_core::{crypto::Ss58Codec, Pair, H256};
 use verinfer_executor::digest::hex;
 use verinfer_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent, SLOT_DURATION};
 
-use crate::{
-	args::{block_on, Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
-	client::{Client, ClientError, Included},
+use super::{
+	args::{Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
+	finish_async,
 };
+use crate::client::{Client, ClientError, Included};
 
 /// `verinfer host …`
 #[derive(Debug, clap::Subcommand)]
@@ -92,9 +93,9 @@ pub struct HostShowCmd {
 	pub node: NodeArgs,
 }
 
-/// Runs a `verinfer host` command; exits with one line on stderr when it fails.
-pub fn run(cmd: &HostCmd) {
-	block_on(async {
+/// Runs a `verinfer host` command.
+pub fn run(cmd: &HostCmd) -> sc_cli::Result<()> {
+	finish_async(async {
 		match cmd {
 			HostCmd::Bond(cmd) => bond(cmd).await,
 			HostCmd::Unbond(cmd) => unbond(cmd).await,

@@ -1,7 +1,10 @@
 //! What the client subcommands (`infer`, `result`, `model register|list|…`, `host …`) share: where
-//! the node is, who signs, amounts of VINF, and running a command to one line of error.
+//! the node is, who signs, amounts of VINF, declared input shapes.
 
 use std::{fmt, str::FromStr, time::Duration};
+
+use sp_core::Get;
+use verinfer_primitives::DeclaredShapes;
 
 use verinfer_runtime::{Balance, TOKEN_DECIMALS, TOKEN_SYMBOL};
 
@@ -87,23 +90,48 @@ impl fmt::Display for Tokens {
 	}
 }
 
-/// Runs `command` to completion on a fresh single-threaded runtime.
-pub fn block_on_result<T, E: From<ClientError>>(
-	command: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-	let runtime = tokio::runtime::Builder::new_current_thread()
-		.enable_all()
-		.build()
-		.map_err(|e| ClientError(format!("cannot start: {e}")))?;
-	runtime.block_on(command)
+/// `--shape INDEX=D0,D1,…`: the shape declared for one input.
+#[derive(Debug, Clone)]
+pub struct ShapeArg {
+	pub index: usize,
+	pub dims: Vec<u32>,
 }
 
-/// Runs `command`; exits the process with status 1 and one line on stderr when it fails.
-pub fn block_on(command: impl std::future::Future<Output = Result<(), ClientError>>) {
-	if let Err(error) = block_on_result(command) {
-		eprintln!("error: {error}");
-		std::process::exit(1);
+impl FromStr for ShapeArg {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		let usage = || format!("`{s}`: expected INDEX=D0,D1,… such as 0=1,3,224,224");
+		let (index, dims) = s.split_once('=').ok_or_else(usage)?;
+		let index: usize = index.trim().parse().map_err(|_| usage())?;
+		let dims: Vec<u32> = dims
+			.split(',')
+			.map(|d| d.trim().parse::<u32>())
+			.collect::<Result<_, _>>()
+			.map_err(|_| usage())?;
+		// The chain's bounds, checked here so that a typo is one line, not an allocation.
+		let inputs = <pallet_models::MaxDeclaredInputs as Get<u32>>::get() as usize;
+		if index >= inputs {
+			return Err(format!("`{s}`: shapes can be declared for inputs 0 to {}", inputs - 1));
+		}
+		let rank = <pallet_models::MaxDeclaredRank as Get<u32>>::get() as usize;
+		if dims.len() > rank {
+			return Err(format!("`{s}`: a declared shape has at most {rank} dimensions"));
+		}
+		Ok(ShapeArg { index, dims })
 	}
+}
+
+/// The declared shapes `shapes` give, one per input up to the last one named; the inputs between
+/// keep the model's own, and a later `--shape` of an input replaces an earlier one. (The engine
+/// wants a shape for every input when any is declared: it refuses a shorter list.)
+pub fn declared(shapes: &[ShapeArg]) -> DeclaredShapes {
+	let count = shapes.iter().map(|shape| shape.index + 1).max().unwrap_or(0);
+	let mut declared = vec![None; count];
+	for shape in shapes {
+		declared[shape.index] = Some(shape.dims.clone());
+	}
+	declared
 }
 
 #[cfg(test)]
@@ -133,5 +161,27 @@ mod tests {
 		for planck in [1, 999, 1_000_000_000, 123_456_789_012_345] {
 			assert_eq!(Tokens(planck).to_string().replace(' ', "").parse(), Ok(Amount(planck)));
 		}
+	}
+
+	#[test]
+	fn shape_arguments_beyond_the_chains_bounds_are_one_line_errors() {
+		let shape: ShapeArg = "1=1, 3,32,32".parse().expect("a valid shape");
+		assert_eq!((shape.index, shape.dims), (1, vec![1, 3, 32, 32]));
+		let inputs = "16=1".parse::<ShapeArg>().unwrap_err();
+		assert!(inputs.contains("inputs 0 to 15"), "{inputs}");
+		// Once `index + 1` overflowed, and a large index allocated a list of that length.
+		assert!("18446744073709551615=1".parse::<ShapeArg>().is_err());
+		assert!("1000000000=1".parse::<ShapeArg>().is_err());
+		let rank = "0=1,1,1,1,1,1,1,1,1".parse::<ShapeArg>().unwrap_err();
+		assert!(rank.contains("at most 8 dimensions"), "{rank}");
+		assert!("0=1,x".parse::<ShapeArg>().unwrap_err().contains("expected INDEX=D0,D1"));
+	}
+
+	#[test]
+	fn declared_shapes_fill_the_inputs_up_to_the_last_named_and_a_later_one_wins() {
+		let shapes: Vec<ShapeArg> =
+			["2=4", "0=1,2", "2=5"].iter().map(|s| s.parse().expect("valid")).collect();
+		assert_eq!(declared(&shapes), vec![Some(vec![1, 2]), None, Some(vec![5])]);
+		assert_eq!(declared(&[]), DeclaredShapes::new());
 	}
 }

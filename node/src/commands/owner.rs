@@ -14,11 +14,11 @@ use verinfer_executor::digest::{hex, sha256};
 use verinfer_formats::read_file;
 use verinfer_runtime::{RuntimeCall, RuntimeEvent};
 
-use crate::{
-	args::{block_on, Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
-	client::{Client, ClientError},
-	model::{declared, ShapeArg},
+use super::{
+	args::{balance, declared, Amount, NodeArgs, ShapeArg, SignerArgs, Tokens, FINAL_TIMEOUT},
+	Failure,
 };
+use crate::client::{Client, ClientError};
 
 /// The runtime's chunk size (`pallet_models::Config::ChunkSize`).
 const CHUNK: usize = 1 << 20;
@@ -60,24 +60,10 @@ pub struct RegisterCmd {
 	pub node: NodeArgs,
 }
 
-/// Why registration did not happen.
-pub enum RegisterError {
-	/// The command could not do its work.
-	Failed(ClientError),
-	/// The chain's engine (or its limits) refused the model.
-	Refused(String),
-}
-
-impl From<ClientError> for RegisterError {
-	fn from(error: ClientError) -> Self {
-		RegisterError::Failed(error)
-	}
-}
-
 /// Registers the model; prints its id.
-pub async fn register(cmd: &RegisterCmd) -> Result<(), RegisterError> {
+pub async fn register(cmd: &RegisterCmd) -> Result<(), Failure> {
 	let signer = cmd.signer.pair()?;
-	let bytes = read_file(&cmd.file).map_err(|e| ClientError(e.to_string()))?;
+	let bytes = read_file(&cmd.file)?;
 	let id = sp_core::H256(sha256(&bytes));
 	let too_long = |what: &str| ClientError(format!("the {what} is too long"));
 	let metadata = pallet_models::ModelMetadata {
@@ -131,7 +117,7 @@ pub async fn register(cmd: &RegisterCmd) -> Result<(), RegisterError> {
 					bytes: chunk.to_vec().try_into().map_err(|_| too_long("chunk"))?,
 				}))
 			})
-			.collect::<Result<Vec<_>, RegisterError>>()?;
+			.collect::<Result<Vec<_>, Failure>>()?;
 		// Chunks go in as fast as blocks take them; the timeout grows with the upload.
 		let timeout = FINAL_TIMEOUT * (1 + chunks as u32 / CHUNKS_IN_POOL as u32);
 		node.submit_all(&signer, calls, CHUNKS_IN_POOL, timeout, |index| {
@@ -151,7 +137,8 @@ pub async fn register(cmd: &RegisterCmd) -> Result<(), RegisterError> {
 				return Ok(());
 			},
 			RuntimeEvent::Models(pallet_models::Event::ModelRefused { reason, .. }) => {
-				return Err(RegisterError::Refused(String::from_utf8_lossy(&reason).into_owned()));
+				let reason = String::from_utf8_lossy(&reason);
+				return Err(Failure::Refused(format!("the chain refused the model: {reason}")));
 			},
 			_ => {},
 		}
@@ -224,23 +211,9 @@ pub struct DeprecateCmd {
 	pub node: NodeArgs,
 }
 
-/// Runs `model list|show|set-fee|deprecate`; exits with one line on stderr when it fails.
-pub fn run(cmd: &crate::model::ModelCmd) {
-	use crate::model::ModelCmd;
-	block_on(async {
-		match cmd {
-			ModelCmd::List(cmd) => list(cmd).await,
-			ModelCmd::Show(cmd) => show(cmd).await,
-			ModelCmd::SetFee(cmd) => set_fee(cmd).await,
-			ModelCmd::Deprecate(cmd) => deprecate(cmd).await,
-			ModelCmd::Check(_) | ModelCmd::Run(_) | ModelCmd::Register(_) => Ok(()),
-		}
-	})
-}
-
 /// A decimal-string balance of the node's JSON as tokens.
 fn tokens(value: &Value) -> Tokens {
-	Tokens(crate::args::balance(value).unwrap_or_default())
+	Tokens(balance(value).unwrap_or_default())
 }
 
 /// A model's status in a word: `active`, `deprecated`, `uploading (2/3 chunks)`.
@@ -254,7 +227,7 @@ fn status(model: &Value) -> String {
 	}
 }
 
-async fn list(cmd: &ListCmd) -> Result<(), ClientError> {
+pub async fn list(cmd: &ListCmd) -> Result<(), ClientError> {
 	let node = Client::connect(&cmd.node.url).await?;
 	let models = node.call("models_list", jsonrpsee::rpc_params![]).await?;
 	let models = models.as_array().cloned().unwrap_or_default();
@@ -296,7 +269,7 @@ fn millis(weight: &Value) -> String {
 	format!("{:.2} ms", weight["refTime"].as_u64().unwrap_or_default() as f64 / 1e9)
 }
 
-async fn show(cmd: &ShowCmd) -> Result<(), ClientError> {
+pub async fn show(cmd: &ShowCmd) -> Result<(), ClientError> {
 	let node = Client::connect(&cmd.node.url).await?;
 	let id = hex(&cmd.id.0);
 	let model = node.call("models_get", jsonrpsee::rpc_params![&id]).await?;
@@ -355,7 +328,7 @@ async fn show(cmd: &ShowCmd) -> Result<(), ClientError> {
 	Ok(())
 }
 
-async fn set_fee(cmd: &SetFeeCmd) -> Result<(), ClientError> {
+pub async fn set_fee(cmd: &SetFeeCmd) -> Result<(), ClientError> {
 	let signer = cmd.signer.pair()?;
 	let node = Client::connect(&cmd.node.url).await?;
 	let call = RuntimeCall::Models(pallet_models::Call::set_fee { id: cmd.id, fee: cmd.fee.0 });
@@ -365,7 +338,7 @@ async fn set_fee(cmd: &SetFeeCmd) -> Result<(), ClientError> {
 	Ok(())
 }
 
-async fn deprecate(cmd: &DeprecateCmd) -> Result<(), ClientError> {
+pub async fn deprecate(cmd: &DeprecateCmd) -> Result<(), ClientError> {
 	let signer = cmd.signer.pair()?;
 	let node = Client::connect(&cmd.node.url).await?;
 	let call = RuntimeCall::Models(pallet_models::Call::deprecate { id: cmd.id });

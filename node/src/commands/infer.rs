@@ -12,10 +12,11 @@ use verinfer_formats::{json_npy, read_tensor, write_tensor, FileError};
 use verinfer_primitives::tensor::Tensor;
 use verinfer_runtime::{RuntimeCall, RuntimeEvent};
 
-use crate::{
-	args::{balance, block_on, Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
-	client::{Client, ClientError},
+use super::{
+	args::{balance, Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
+	finish_async,
 };
+use crate::client::{Client, ClientError};
 
 /// `verinfer infer`
 #[derive(Debug, clap::Args)]
@@ -56,13 +57,11 @@ pub struct ResultCmd {
 }
 
 pub fn run_infer(cmd: &InferCmd) -> sc_cli::Result<()> {
-	block_on(infer(cmd));
-	Ok(())
+	finish_async(infer(cmd))
 }
 
 pub fn run_result(cmd: &ResultCmd) -> sc_cli::Result<()> {
-	block_on(result(cmd));
-	Ok(())
+	finish_async(result(cmd))
 }
 
 fn file_error(error: FileError) -> ClientError {
@@ -165,7 +164,7 @@ fn tensors(value: &Value) -> Result<Vec<Tensor>, ClientError> {
 
 fn print_outputs(outputs: &[Tensor], files: &[PathBuf]) -> Result<(), ClientError> {
 	for (index, output) in outputs.iter().enumerate() {
-		println!("output {index}    {}", crate::model::describe(output));
+		println!("output {index}    {}", super::model::describe(output));
 		if let Some(path) = files.get(index) {
 			write_tensor(path, output).map_err(file_error)?;
 			println!("            written to {}", path.display());

@@ -2,22 +2,24 @@
 //! owners before they register and for anyone checking a result.
 //!
 //! Both use the engine blob built into this binary unless `--engine` names another (the chain's
-//! current blob, say), compiled once and kept in `~/.cache/verinfer/engine`. Errors are one line on stderr and a non-zero exit: 1 when the command could
-//! not do its work, 2 when the engine refused the model.
+//! current blob, say), compiled once and kept in `~/.cache/verinfer/engine`. Exit status as
+//! [`Failure`] says: 2 when the engine refuses the model, or the chain would.
 
-use std::{path::PathBuf, str::FromStr};
-
-use sp_core::Get;
+use std::path::PathBuf;
 
 use verinfer_executor::{
 	cache::default_disk_dir,
 	digest::hex,
 	engine::{checked, Engine, HostError},
-	local::{self, LocalError},
-	ENGINE_BLOB,
+	local, ENGINE_BLOB,
 };
-use verinfer_formats::{json_npy, read_file, read_tensor, write_tensor, FileError};
-use verinfer_primitives::{engine::EngineError, DeclaredShapes, Tensor};
+use verinfer_formats::{json_npy, read_file, read_tensor, write_tensor};
+use verinfer_primitives::{engine::EngineError, Tensor};
+
+use super::{
+	args::{declared, ShapeArg},
+	finish, finish_async, owner, Failure,
+};
 
 /// `verinfer model …`
 #[derive(Debug, clap::Subcommand)]
@@ -29,15 +31,15 @@ pub enum ModelCmd {
 	/// outputs and their SHA-256 are what the chain would record.
 	Run(RunCmd),
 	/// Register an ONNX model on a chain: uploaded in chunks, analysed by the chain's engine.
-	Register(crate::owner::RegisterCmd),
+	Register(owner::RegisterCmd),
 	/// The models on a chain: id, status, fee, name and version.
-	List(crate::owner::ListCmd),
+	List(owner::ListCmd),
 	/// One model on a chain: owner, status, fee, analysis, call weight, hosts.
-	Show(crate::owner::ShowCmd),
+	Show(owner::ShowCmd),
 	/// Change what each call of your model pays.
-	SetFee(crate::owner::SetFeeCmd),
+	SetFee(owner::SetFeeCmd),
 	/// Stop new calls of your model; its stored results stay.
-	Deprecate(crate::owner::DeprecateCmd),
+	Deprecate(owner::DeprecateCmd),
 }
 
 /// `verinfer model check`
@@ -72,124 +74,23 @@ pub struct RunCmd {
 	pub engine: Option<PathBuf>,
 }
 
-/// `--shape INDEX=D0,D1,…`: the shape declared for one input.
-#[derive(Debug, Clone)]
-pub struct ShapeArg {
-	pub index: usize,
-	pub dims: Vec<u32>,
-}
-
-impl FromStr for ShapeArg {
-	type Err = String;
-
-	fn from_str(s: &str) -> Result<Self, Self::Err> {
-		let usage = || format!("`{s}`: expected INDEX=D0,D1,… such as 0=1,3,224,224");
-		let (index, dims) = s.split_once('=').ok_or_else(usage)?;
-		let index: usize = index.trim().parse().map_err(|_| usage())?;
-		let dims: Vec<u32> = dims
-			.split(',')
-			.map(|d| d.trim().parse::<u32>())
-			.collect::<Result<_, _>>()
-			.map_err(|_| usage())?;
-		// The chain's bounds, checked here so that a typo is one line, not an allocation.
-		let inputs = <pallet_models::MaxDeclaredInputs as Get<u32>>::get() as usize;
-		if index >= inputs {
-			return Err(format!("`{s}`: shapes can be declared for inputs 0 to {}", inputs - 1));
-		}
-		let rank = <pallet_models::MaxDeclaredRank as Get<u32>>::get() as usize;
-		if dims.len() > rank {
-			return Err(format!("`{s}`: a declared shape has at most {rank} dimensions"));
-		}
-		Ok(ShapeArg { index, dims })
-	}
-}
-
-/// The declared shapes `shapes` give, one per input up to the last one named; the inputs between
-/// keep the model's own, and a later `--shape` of an input replaces an earlier one. (The engine
-/// wants a shape for every input when any is declared: it refuses a shorter list.)
-pub fn declared(shapes: &[ShapeArg]) -> DeclaredShapes {
-	let count = shapes.iter().map(|shape| shape.index + 1).max().unwrap_or(0);
-	let mut declared = vec![None; count];
-	for shape in shapes {
-		declared[shape.index] = Some(shape.dims.clone());
-	}
-	declared
-}
-
 /// Outputs of at most this many elements are printed in full; larger ones in summary (use --out).
 const PRINTED_ELEMENTS: u64 = 64;
 
-/// Runs a `verinfer model` command; exits the process on failure, with the reason on stderr.
+/// Runs a `verinfer model` command.
 pub fn run(cmd: &ModelCmd) -> sc_cli::Result<()> {
-	let outcome = match cmd {
-		ModelCmd::Check(cmd) => check(cmd),
-		ModelCmd::Run(cmd) => run_model(cmd),
-		ModelCmd::Register(cmd) => {
-			use crate::owner::{register, RegisterError};
-			match crate::args::block_on_result(register(cmd)) {
-				Ok(()) => return Ok(()),
-				Err(RegisterError::Refused(reason)) => {
-					eprintln!("error: the chain refused the model: {reason}");
-					std::process::exit(2)
-				},
-				Err(RegisterError::Failed(error)) => {
-					eprintln!("error: {error}");
-					std::process::exit(1)
-				},
-			}
-		},
-		ModelCmd::List(_) | ModelCmd::Show(_) | ModelCmd::SetFee(_) | ModelCmd::Deprecate(_) => {
-			crate::owner::run(cmd);
-			return Ok(());
-		},
-	};
-	match outcome {
-		Ok(()) => Ok(()),
-		Err(error) => {
-			eprintln!("error: {error}");
-			std::process::exit(match error {
-				ModelError::Local(LocalError::Engine(EngineError::Refused(_))) => 2,
-				_ => 1,
-			})
-		},
+	match cmd {
+		ModelCmd::Check(cmd) => finish(check(cmd)),
+		ModelCmd::Run(cmd) => finish(run_model(cmd)),
+		ModelCmd::Register(cmd) => finish_async(owner::register(cmd)),
+		ModelCmd::List(cmd) => finish_async(owner::list(cmd)),
+		ModelCmd::Show(cmd) => finish_async(owner::show(cmd)),
+		ModelCmd::SetFee(cmd) => finish_async(owner::set_fee(cmd)),
+		ModelCmd::Deprecate(cmd) => finish_async(owner::deprecate(cmd)),
 	}
 }
 
-/// Why `model check` or `model run` gave no report.
-#[derive(Debug)]
-enum ModelError {
-	File(FileError),
-	Local(LocalError),
-}
-
-impl std::fmt::Display for ModelError {
-	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-		match self {
-			ModelError::File(error) => error.fmt(f),
-			ModelError::Local(error) => error.fmt(f),
-		}
-	}
-}
-
-impl From<FileError> for ModelError {
-	fn from(error: FileError) -> Self {
-		ModelError::File(error)
-	}
-}
-
-impl From<LocalError> for ModelError {
-	fn from(error: LocalError) -> Self {
-		ModelError::Local(error)
-	}
-}
-
-impl From<HostError> for ModelError {
-	fn from(error: HostError) -> Self {
-		ModelError::Local(LocalError::Host(error))
-	}
-}
-
-fn engine(path: &Option<PathBuf>) -> Result<Engine, ModelError> {
+fn engine(path: &Option<PathBuf>) -> Result<Engine, Failure> {
 	let blob = match path {
 		Some(path) => read_file(path)?,
 		None => ENGINE_BLOB
@@ -204,7 +105,7 @@ fn engine(path: &Option<PathBuf>) -> Result<Engine, ModelError> {
 	Ok(Engine::compile(&checked(&blob)?, default_disk_dir().as_deref())?)
 }
 
-fn check(cmd: &CheckCmd) -> Result<(), ModelError> {
+fn check(cmd: &CheckCmd) -> Result<(), Failure> {
 	let model = read_file(&cmd.file)?;
 	let declared = declared(&cmd.shapes);
 	let registration =
@@ -212,13 +113,13 @@ fn check(cmd: &CheckCmd) -> Result<(), ModelError> {
 	let report = local::check(&engine(&cmd.engine)?, &model, &declared, registration)?;
 	println!("{report}");
 	if !report.analysis.is_accepted() {
-		std::process::exit(2);
+		return Err(Failure::Refused("the engine refuses the model".into()));
 	}
 	match on_chain(&report, cmd.headroom) {
 		Ok(line) => println!("{line}"),
 		Err(reason) => {
 			println!("on chain    refused: {reason}");
-			std::process::exit(2);
+			return Err(Failure::Refused("the chain would refuse the model".into()));
 		},
 	}
 	Ok(())
@@ -272,7 +173,7 @@ fn on_chain(report: &local::CheckReport, headroom: u32) -> Result<String, String
 	))
 }
 
-fn run_model(cmd: &RunCmd) -> Result<(), ModelError> {
+fn run_model(cmd: &RunCmd) -> Result<(), Failure> {
 	let model = read_file(&cmd.file)?;
 	let inputs = cmd.inputs.iter().map(|path| read_tensor(path)).collect::<Result<Vec<_>, _>>()?;
 	let report = local::run(&engine(&cmd.engine)?, &model, &inputs)?;
@@ -294,32 +195,5 @@ pub fn describe(tensor: &Tensor) -> String {
 		Ok(count) if count <= PRINTED_ELEMENTS => json_npy::to_json(tensor)
 			.unwrap_or_else(|e| format!("{} {:?} ({e})", tensor.dtype.name(), tensor.shape)),
 		_ => format!("{} {:?} (write it with --out)", tensor.dtype.name(), tensor.shape),
-	}
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn shape_arguments_beyond_the_chains_bounds_are_one_line_errors() {
-		let shape: ShapeArg = "1=1, 3,32,32".parse().expect("a valid shape");
-		assert_eq!((shape.index, shape.dims), (1, vec![1, 3, 32, 32]));
-		let inputs = "16=1".parse::<ShapeArg>().unwrap_err();
-		assert!(inputs.contains("inputs 0 to 15"), "{inputs}");
-		// Once `index + 1` overflowed, and a large index allocated a list of that length.
-		assert!("18446744073709551615=1".parse::<ShapeArg>().is_err());
-		assert!("1000000000=1".parse::<ShapeArg>().is_err());
-		let rank = "0=1,1,1,1,1,1,1,1,1".parse::<ShapeArg>().unwrap_err();
-		assert!(rank.contains("at most 8 dimensions"), "{rank}");
-		assert!("0=1,x".parse::<ShapeArg>().unwrap_err().contains("expected INDEX=D0,D1"));
-	}
-
-	#[test]
-	fn declared_shapes_fill_the_inputs_up_to_the_last_named_and_a_later_one_wins() {
-		let shapes: Vec<ShapeArg> =
-			["2=4", "0=1,2", "2=5"].iter().map(|s| s.parse().expect("valid")).collect();
-		assert_eq!(declared(&shapes), vec![Some(vec![1, 2]), None, Some(vec![5])]);
-		assert_eq!(declared(&[]), DeclaredShapes::new());
 	}
 }

@@ -33,12 +33,8 @@ use std::{
 
 use futures::{FutureExt, StreamExt};
 use pallet_inference::runtime_api::InferenceApi;
-use sc_client_api::StorageProvider;
 use sc_consensus::{BlockCheckParams, BlockImport, BlockImportParams, ImportResult, StateAction};
 use sc_transaction_pool_api::{InPoolTransaction, TransactionPool};
-use sp_api::ProvideRuntimeApi;
-use sp_blockchain::HeaderBackend;
-use sp_core::storage::StorageKey;
 use sp_runtime::traits::Header as _;
 use verinfer_executor::{
 	cache::InferenceCache,
@@ -47,7 +43,7 @@ use verinfer_executor::{
 use verinfer_primitives::inference::RunRequest;
 use verinfer_runtime::{opaque::Block, AccountId, Hash};
 
-use crate::service::FullClient;
+use super::InferenceClient;
 
 /// Queued calls at most per queue: a block's are all queued (a block holds a few hundred at
 /// most); the pool's beyond this are left to be made when a block needs them.
@@ -132,20 +128,20 @@ pub enum Source {
 }
 
 /// The pre-execution workers and their queues; see the module documentation.
-pub struct PreExecution {
-	client: Arc<FullClient>,
+pub struct PreExecution<C> {
+	client: Arc<C>,
 	cache: Arc<InferenceCache>,
 	shared: Arc<Shared>,
 	workers: usize,
 }
 
-impl PreExecution {
+impl<C: InferenceClient> PreExecution<C> {
 	/// Starts `workers` worker threads (none: pre-execution is off).
 	pub fn new(
-		client: Arc<FullClient>,
+		client: Arc<C>,
 		cache: Arc<InferenceCache>,
 		workers: usize,
-	) -> std::io::Result<Arc<PreExecution>> {
+	) -> std::io::Result<Arc<PreExecution<C>>> {
 		let shared = Arc::new(Shared::default());
 		for index in 0..workers {
 			let (shared, cache) = (shared.clone(), cache.clone());
@@ -203,7 +199,7 @@ impl PreExecution {
 	}
 }
 
-impl Drop for PreExecution {
+impl<C> Drop for PreExecution<C> {
 	fn drop(&mut self) {
 		self.shared.lock().closed = true;
 		self.shared.queued.notify_all();
@@ -211,12 +207,10 @@ impl Drop for PreExecution {
 }
 
 /// A worker: makes queued calls until the queues close or the node is gone.
-fn work(shared: &Shared, cache: &InferenceCache, client: &Weak<FullClient>) {
+fn work<C: InferenceClient>(shared: &Shared, cache: &InferenceCache, client: &Weak<C>) {
 	while let Some(job) = shared.next() {
 		let Some(client) = client.upgrade() else { return };
-		let mut read = |key: &[u8]| {
-			client.storage(job.at, &StorageKey(key.to_vec())).ok().flatten().map(|data| data.0)
-		};
+		let mut read = |key: &[u8]| client.read(job.at, key);
 		if let Err(failure) = cache.pre_execute(&job.request, &mut read) {
 			// The execution makes the call itself and meets the failure there, if it is real.
 			log::debug!(target: "pre-execution", "A call made ahead failed on this host: {failure}");
@@ -225,20 +219,30 @@ fn work(shared: &Shared, cache: &InferenceCache, client: &Weak<FullClient>) {
 }
 
 /// A block import that queues the block's calls before the block is executed.
-#[derive(Clone)]
-pub struct PreExecutingImport<I> {
+pub struct PreExecutingImport<I, C> {
 	inner: I,
-	pre_execution: Arc<PreExecution>,
+	pre_execution: Arc<PreExecution<C>>,
 }
 
-impl<I> PreExecutingImport<I> {
-	pub fn new(inner: I, pre_execution: Arc<PreExecution>) -> Self {
+// By hand: a derive would ask the client to be `Clone`, where only the `Arc` is cloned.
+impl<I: Clone, C> Clone for PreExecutingImport<I, C> {
+	fn clone(&self) -> Self {
+		PreExecutingImport { inner: self.inner.clone(), pre_execution: self.pre_execution.clone() }
+	}
+}
+
+impl<I, C> PreExecutingImport<I, C> {
+	pub fn new(inner: I, pre_execution: Arc<PreExecution<C>>) -> Self {
 		PreExecutingImport { inner, pre_execution }
 	}
 }
 
 #[async_trait::async_trait]
-impl<I: BlockImport<Block> + Send + Sync> BlockImport<Block> for PreExecutingImport<I> {
+impl<I, C> BlockImport<Block> for PreExecutingImport<I, C>
+where
+	I: BlockImport<Block> + Send + Sync,
+	C: InferenceClient,
+{
 	type Error = I::Error;
 
 	async fn check_block(
@@ -285,8 +289,9 @@ impl<I: BlockImport<Block> + Send + Sync> BlockImport<Block> for PreExecutingImp
 }
 
 /// Queues the calls of transactions as they enter the pool, at the best block.
-pub async fn warm_from_pool<P>(pre_execution: Arc<PreExecution>, pool: Arc<P>)
+pub async fn warm_from_pool<C, P>(pre_execution: Arc<PreExecution<C>>, pool: Arc<P>)
 where
+	C: InferenceClient,
 	P: TransactionPool<Block = Block, Hash = Hash> + 'static,
 {
 	let mut imported = pool.import_notification_stream();
