@@ -22,8 +22,8 @@ use sp_runtime::{
 };
 use verinfer_executor::digest::hex;
 use verinfer_runtime::{
-	AccountId, Balance, Nonce, Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension,
-	UncheckedExtrinsic,
+	describe_error, AccountId, Balance, Nonce, Runtime, RuntimeCall, RuntimeEvent, SignedPayload,
+	TxExtension, UncheckedExtrinsic,
 };
 
 /// Blocks a signed transaction stays valid for: 64, ~6.4 minutes at 6 s blocks, as wallets sign.
@@ -412,26 +412,8 @@ fn refused(events: &[RuntimeEvent]) -> Result<(), ClientError> {
 			dispatch_error, ..
 		}) = event
 		{
-			return Err(fail(format!("the chain refused it: {}", describe(*dispatch_error))));
+			return Err(fail(format!("the chain refused it: {}", describe_error(*dispatch_error))));
 		}
 	}
 	Ok(())
-}
-
-/// A dispatch error by its pallet error's name, as `Inference(InputShapeMismatch) of input 0`
-/// (a pallet error's `Debug` shows its name only).
-pub fn describe(error: sp_runtime::DispatchError) -> String {
-	use pallet_inference::Error;
-	use verinfer_runtime::RuntimeError;
-	match RuntimeError::from_dispatch_error(error) {
-		Some(
-			named @ RuntimeError::Inference(
-				Error::InvalidInput { index }
-				| Error::InputDtypeMismatch { index }
-				| Error::InputShapeMismatch { index },
-			),
-		) => format!("{named:?} of input {index}"),
-		Some(named) => format!("{named:?}"),
-		None => format!("{error:?}"),
-	}
 }

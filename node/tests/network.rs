@@ -284,7 +284,7 @@ async fn a_crashed_validator_does_not_stop_four_and_agrees_after_restart() {
 fn dispatch_error(events: &[RuntimeEvent]) -> Option<String> {
 	events.iter().find_map(|event| match event {
 		RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) => {
-			Some(verinfer_node::client::describe(*dispatch_error))
+			Some(verinfer_runtime::describe_error(*dispatch_error))
 		},
 		_ => None,
 	})

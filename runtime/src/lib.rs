@@ -162,6 +162,25 @@ pub fn pre_execution(
 	}
 }
 
+/// A dispatch error by its pallet error's name, as `Inference(InputShapeMismatch) of input 0` (a
+/// pallet error's `Debug` shows its name only): what the node's RPC and the CLI print when the
+/// chain refuses a call. Native only: in Wasm, `Debug` names are stripped.
+#[cfg(feature = "std")]
+pub fn describe_error(error: sp_runtime::DispatchError) -> alloc::string::String {
+	use pallet_inference::Error;
+	match RuntimeError::from_dispatch_error(error) {
+		Some(
+			named @ RuntimeError::Inference(
+				Error::InvalidInput { index }
+				| Error::InputDtypeMismatch { index }
+				| Error::InputShapeMismatch { index },
+			),
+		) => alloc::format!("{named:?} of input {index}"),
+		Some(named) => alloc::format!("{named:?}"),
+		None => alloc::format!("{error:?}"),
+	}
+}
+
 /// Migrations to run on runtime upgrade, beyond the pallets' own.
 type Migrations = ();
 

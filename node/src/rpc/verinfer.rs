@@ -381,9 +381,10 @@ where
 				"fee": dry.fee.to_string(),
 				"deposit": dry.deposit.to_string(),
 			})),
-			Err(pallet_inference::DryRunError::Refused(dispatch)) => {
-				Err(error(code::REFUSED, format!("refused: {}", crate::client::describe(dispatch))))
-			},
+			Err(pallet_inference::DryRunError::Refused(dispatch)) => Err(error(
+				code::REFUSED,
+				format!("refused: {}", verinfer_runtime::describe_error(dispatch)),
+			)),
 			Err(pallet_inference::DryRunError::Failed(failure)) => {
 				Err(error(code::FAILED, format!("inference failed: {failure}")))
 			},
