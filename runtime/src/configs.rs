@@ -209,6 +209,9 @@ parameter_types! {
 }
 
 impl pallet_inference::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = Models;
 	type Hosts = Hosting;
 	type HostShare = InferenceHostShare;
 	type ResultRetention = InferenceResultRetention;

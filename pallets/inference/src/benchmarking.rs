@@ -3,6 +3,9 @@
 //! Models come from [`verinfer_synthetic`] and are registered through the models
 //! pallet's chunked upload, analysed by the real engine as any model is. What the node does
 //! differs with its cache of loaded models, so each benchmark says what state that cache is in.
+//!
+//! Registering a model needs the registry itself, so the benchmarks (only they) ask the runtime
+//! for `pallet_models` with the same currency ([`Registry`]).
 
 use alloc::vec;
 use frame_benchmarking::v2::*;
@@ -14,23 +17,28 @@ use verinfer_synthetic as synthetic;
 
 use super::*;
 
+/// A runtime whose model registry is `pallet_models`, paid in the same currency: what registering
+/// the benchmarks' models takes.
+pub trait Registry: Config + pallet_models::Config<Currency = <Self as Config>::Currency> {}
+impl<T: Config + pallet_models::Config<Currency = <T as Config>::Currency>> Registry for T {}
+
 /// An account with plenty to pay deposits and fees with: a million existential deposits, and the
 /// deposit of 64 MiB of models, more than any benchmark registers.
-fn funded<T: Config>(who: &T::AccountId) {
-	let plenty = <T as pallet_models::Config>::Currency::minimum_balance()
+fn funded<T: Registry>(who: &T::AccountId) {
+	let plenty = <T as Config>::Currency::minimum_balance()
 		.saturating_mul(1_000_000u32.into())
 		.saturating_add(pallet_models::Pallet::<T>::deposit_for(64 << 20));
-	<T as pallet_models::Config>::Currency::set_balance(who, plenty);
+	<T as Config>::Currency::set_balance(who, plenty);
 }
 
 /// The fee of the benchmarks' models: the caller pays it to the owner, as a paid call does.
 fn fee<T: Config>() -> BalanceOf<T> {
-	<T as pallet_models::Config>::Currency::minimum_balance().saturating_mul(10u32.into())
+	<T as Config>::Currency::minimum_balance().saturating_mul(10u32.into())
 }
 
 /// Registers `bytes` (any size) as `owner` through the chunked upload, the path every large model
 /// takes; the engine must accept the model.
-fn register<T: Config>(owner: &T::AccountId, bytes: &[u8]) -> ModelId {
+fn register<T: Registry>(owner: &T::AccountId, bytes: &[u8]) -> ModelId {
 	let id = verinfer_primitives::model_id(bytes, sp_io::hashing::sha2_256);
 	let origin = || RawOrigin::Signed(owner.clone()).into();
 	let metadata = ModelMetadata {
@@ -56,7 +64,7 @@ fn register<T: Config>(owner: &T::AccountId, bytes: &[u8]) -> ModelId {
 	}
 	ModelsPallet::<T>::finalize(origin(), id).expect("the upload is complete");
 	assert!(
-		Analyses::<T>::contains_key(id),
+		pallet_models::Analyses::<T>::contains_key(id),
 		"the engine or the admission refused the model: {:?}",
 		frame_system::Pallet::<T>::events().last().map(|record| record.event.clone())
 	);
@@ -68,7 +76,7 @@ fn io_bytes(specs: &[TensorSpec]) -> u64 {
 	specs.iter().fold(0, |bytes, spec| bytes.saturating_add(spec.byte_len()))
 }
 
-#[benchmarks]
+#[benchmarks(where T: Registry)]
 mod benchmarks {
 	use super::*;
 
@@ -90,7 +98,7 @@ mod benchmarks {
 		funded::<T>(&owner);
 		funded::<T>(&caller);
 		let model = register::<T>(&owner, &synthetic::io(b.div_ceil(2), b / 2, 0));
-		let analysis = Analyses::<T>::get(model).expect("accepted");
+		let analysis = T::Models::analysis(&model).expect("accepted");
 		let inputs = synthetic::inputs(&analysis.inputs, 1);
 		Pallet::<T>::dry_run(model, inputs.clone())
 			.map_err(|_| BenchmarkError::Stop("the model does not run"))?;
@@ -126,10 +134,9 @@ mod benchmarks {
 		let owner: T::AccountId = account("owner", 0, 0);
 		funded::<T>(&owner);
 		let model = register::<T>(&owner, &synthetic::sized(k << 10, k as u64));
-		let record = Models::<T>::get(model).expect("registered");
-		let engine = pallet_models::Pallet::<T>::engine_bytes().expect("an engine");
-		let stored = pallet_models::Pallet::<T>::model_bytes(model, record.chunks);
-		let declared = pallet_models::Pallet::<T>::declared_shapes(&record.declared);
+		let record = T::Models::model(&model).expect("registered");
+		let engine = T::Models::engine().expect("an engine");
+		let (stored, declared) = T::Models::stored(&model, &record);
 		let limits = <T as pallet_models::Config>::RegistrationLimits::get();
 		let measured;
 
@@ -156,12 +163,8 @@ mod benchmarks {
 		let caller: T::AccountId = account("caller", 0, 0);
 		funded::<T>(&caller);
 		let deposit = Pallet::<T>::result_deposit(vec![output.clone()].encode().len() as u64);
-		<T as pallet_models::Config>::Currency::hold(
-			&HoldReason::ResultStorage.into(),
-			&caller,
-			deposit,
-		)
-		.expect("funded");
+		<T as Config>::Currency::hold(&HoldReason::ResultStorage.into(), &caller, deposit)
+			.expect("funded");
 		Results::<T>::insert(
 			0,
 			InferenceResult {
@@ -184,7 +187,7 @@ mod benchmarks {
 
 		assert!(!Results::<T>::contains_key(0));
 		assert_eq!(OldestResult::<T>::get(), 1);
-		assert!(<T as pallet_models::Config>::Currency::balance_on_hold(
+		assert!(<T as Config>::Currency::balance_on_hold(
 			&HoldReason::ResultStorage.into(),
 			&caller
 		)

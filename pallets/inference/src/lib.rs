@@ -18,7 +18,7 @@
 //!   no host serving, all to the owner. The ordinary transaction fee is paid besides.
 //! - **Call weight**: what `infer` is charged before it runs, from what the engine measured when
 //!   the model was registered ([`ModelCost`]): the most fuel and memory a call may use, priced by
-//!   the benchmarked worst-case time per unit ([`pallet_models::Config::EngineCost`]), plus the
+//!   the benchmarked worst-case time per unit ([`ModelSource::engine_cost`]), plus the
 //!   checks, the input and output bytes, storing the result and paying the fee. After the run,
 //!   the call is refunded what the engine did not use (it reports its fuel and memory, the same
 //!   count on every validator). Loading the model (its measured load, and reading its bytes) is
@@ -67,8 +67,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::*;
 use pallet_models::{
-	Analyses, BalanceOf, CallAdmission, Costs, HostRewards, ModelCost, ModelId, ModelOf,
-	ModelStatus, Models,
+	CallAdmission, HostRewards, Model, ModelCost, ModelId, ModelSource, ModelStatus,
 };
 use sp_core::H256;
 use sp_runtime::{
@@ -88,6 +87,12 @@ pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
+/// The currency's balance.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+/// A model's record, as the registry keeps it.
+pub type ModelOf<T> =
+	Model<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 /// A stored result.
 pub type ResultOf<T> =
 	InferenceResult<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
@@ -107,13 +112,14 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config:
-		frame_system::Config<RuntimeEvent: From<Event<Self>>>
-		+ pallet_models::Config<
-			Currency: Mutate<Self::AccountId>,
-			RuntimeHoldReason: From<HoldReason>,
-		>
-	{
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency fees are paid and result deposits held in.
+		type Currency: Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The runtime's hold reasons, of which [`HoldReason`] is part.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// The registry of the models the pallet runs, and of the chain's engine.
+		type Models: ModelSource<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
 		/// Pays the hosts serving a model their share of its fee.
 		type Hosts: HostRewards<Self::AccountId, BalanceOf<Self>>;
 		/// Share of a model's fee that goes to its hosts; the rest goes to its owner.
@@ -383,7 +389,7 @@ impl<T: Config> Pallet<T> {
 			.fold(0u64, |bytes, spec| bytes.saturating_add(spec.byte_len()));
 		let base = <T as Config>::WeightInfo::infer(units(io_bytes, 10))
 			.saturating_add(T::Hosts::reward_weight());
-		let engine_cost = <T as pallet_models::Config>::EngineCost::get();
+		let engine_cost = T::Models::engine_cost();
 		// The run starts from a copy of the image and may grow to its memory limit.
 		let engine = engine_cost.weight(cost.call.fuel, cost.call.memory);
 		let load = <T as Config>::WeightInfo::load_model(units(size as u64, 10))
@@ -423,9 +429,9 @@ impl<T: Config> Pallet<T> {
 	/// What `infer` of `model` is charged before dispatch: the whole call for a model that can be
 	/// called, the checks alone for one that cannot.
 	pub fn infer_weight(model: ModelId) -> Weight {
-		let call = Models::<T>::get(model)
-			.zip(Analyses::<T>::get(model))
-			.zip(Costs::<T>::get(model))
+		let call = T::Models::model(&model)
+			.zip(T::Models::analysis(&model))
+			.zip(T::Models::cost(&model))
 			.map(|((record, analysis), cost)| {
 				Self::call_weight(&analysis, &cost, record.size).total()
 			});
@@ -443,14 +449,14 @@ impl<T: Config> Pallet<T> {
 		model: ModelId,
 		inputs: &[Tensor],
 	) -> Result<(ModelOf<T>, Analysis, ModelCost), Error<T>> {
-		let record = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		let record = T::Models::model(&model).ok_or(Error::<T>::ModelNotFound)?;
 		match record.status {
 			ModelStatus::Active => {},
 			ModelStatus::Uploading { .. } => return Err(Error::<T>::ModelNotActive),
 			ModelStatus::Deprecated => return Err(Error::<T>::ModelDeprecated),
 		}
-		let analysis = Analyses::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
-		let cost = Costs::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		let analysis = T::Models::analysis(&model).ok_or(Error::<T>::ModelNotFound)?;
+		let cost = T::Models::cost(&model).ok_or(Error::<T>::ModelNotFound)?;
 		ensure!(inputs.len() == analysis.inputs.len(), Error::<T>::InputCountMismatch);
 		for (index, (input, spec)) in inputs.iter().zip(&analysis.inputs).enumerate() {
 			// At most `MaxDeclaredInputs` inputs are checked by index in errors; the model's
@@ -485,7 +491,7 @@ impl<T: Config> Pallet<T> {
 			spendable >= record.fee.saturating_add(Self::result_deposit(result_bytes)),
 			Error::<T>::InsufficientBalance
 		);
-		ensure!(pallet_models::Engine::<T>::exists(), Error::<T>::NoEngine);
+		ensure!(T::Models::engine().is_some(), Error::<T>::NoEngine);
 		Ok((record, analysis, cost))
 	}
 
@@ -496,16 +502,11 @@ impl<T: Config> Pallet<T> {
 		cost: &ModelCost,
 		inputs: Vec<Tensor>,
 	) -> Result<RunRequest, InferenceError> {
-		let engine = pallet_models::Pallet::<T>::engine_bytes().ok_or(InferenceError::Engine(
-			EngineError::Failed(b"the chain has no engine blob".to_vec()),
-		))?;
-		Ok(RunRequest {
-			engine,
-			model: pallet_models::Pallet::<T>::model_bytes(model, record.chunks),
-			declared: pallet_models::Pallet::<T>::declared_shapes(&record.declared),
-			inputs,
-			limits: cost.call,
-		})
+		let engine = T::Models::engine().ok_or(InferenceError::Engine(EngineError::Failed(
+			b"the chain has no engine blob".to_vec(),
+		)))?;
+		let (model, declared) = T::Models::stored(&model, record);
+		Ok(RunRequest { engine, model, declared, inputs, limits: cost.call })
 	}
 
 	/// Runs an Active model on checked inputs, within its call limits, telling the node what to
@@ -645,9 +646,9 @@ impl<T: Config> Pallet<T> {
 
 	/// A model as the runtime API describes it.
 	pub fn model_info(id: ModelId) -> Option<ModelInfoOf<T>> {
-		let model = Models::<T>::get(id)?;
-		let analysis = Analyses::<T>::get(id);
-		let cost = Costs::<T>::get(id);
+		let model = T::Models::model(&id)?;
+		let analysis = T::Models::analysis(&id);
+		let cost = T::Models::cost(&id);
 		let call_weight = analysis
 			.as_ref()
 			.zip(cost.as_ref())
@@ -657,7 +658,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Every model, ordered by id.
 	pub fn model_infos() -> Vec<ModelInfoOf<T>> {
-		let mut ids: Vec<ModelId> = Models::<T>::iter_keys().collect();
+		let mut ids = T::Models::ids();
 		ids.sort();
 		ids.into_iter().filter_map(Self::model_info).collect()
 	}

@@ -75,7 +75,7 @@ use verinfer_primitives::{
 };
 
 pub use pallet::*;
-pub use traits::{CallAdmission, HostRewards, ModelRegistry};
+pub use traits::{CallAdmission, HostRewards, ModelRegistry, ModelSource};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -937,6 +937,36 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> ModelRegistry for Pallet<T> {
 	fn is_active(model: &ModelId) -> bool {
 		Models::<T>::get(model).is_some_and(|model| model.status == ModelStatus::Active)
+	}
+}
+
+impl<T: Config> ModelSource<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
+	fn model(model: &ModelId) -> Option<ModelOf<T>> {
+		Models::<T>::get(model)
+	}
+
+	fn analysis(model: &ModelId) -> Option<Analysis> {
+		Analyses::<T>::get(model)
+	}
+
+	fn cost(model: &ModelId) -> Option<ModelCost> {
+		Costs::<T>::get(model)
+	}
+
+	fn ids() -> Vec<ModelId> {
+		Models::<T>::iter_keys().collect()
+	}
+
+	fn engine_cost() -> EngineCost {
+		T::EngineCost::get()
+	}
+
+	fn engine() -> Option<StoredBytes> {
+		Self::engine_bytes()
+	}
+
+	fn stored(model: &ModelId, record: &ModelOf<T>) -> (StoredBytes, DeclaredShapes) {
+		(Self::model_bytes(*model, record.chunks), Self::declared_shapes(&record.declared))
 	}
 }
 

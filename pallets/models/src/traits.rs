@@ -1,18 +1,44 @@
 //! What the registry offers the pallets built on it, and asks of them, without depending on them:
 //! the hosting pallet asks whether a model is callable and pays its hosts; the inference pallet
-//! says whether a model's single call fits the chain before the model is accepted.
+//! reads the models it runs ([`ModelSource`]) and says whether a model's single call fits the
+//! chain before the model is accepted. The other pallets name these traits in their `Config`,
+//! never the registry's `Config` or storage.
 
 use alloc::vec::Vec;
 use frame_support::weights::Weight;
 use sp_runtime::{traits::Zero, DispatchError};
-use verinfer_primitives::analysis::Analysis;
+use verinfer_primitives::{analysis::Analysis, inference::StoredBytes, DeclaredShapes};
 
-use crate::{ModelCost, ModelId};
+use crate::{EngineCost, Model, ModelCost, ModelId};
 
 /// Which models exist and may be called.
 pub trait ModelRegistry {
 	/// Whether `model` is Active: registered, accepted by the engine and not deprecated.
 	fn is_active(model: &ModelId) -> bool;
+}
+
+/// What a pallet that runs models reads of them: a model's record, its analysis and measured
+/// cost, what the chain's engine costs, and where the engine's and a model's bytes are in state,
+/// as the inference host functions name them.
+pub trait ModelSource<AccountId, Balance, BlockNumber>: ModelRegistry {
+	/// The record of `model`, if registered.
+	fn model(model: &ModelId) -> Option<Model<AccountId, Balance, BlockNumber>>;
+	/// The engine's analysis of `model`, once the engine accepted it.
+	fn analysis(model: &ModelId) -> Option<Analysis>;
+	/// What registering `model` measured, once the engine accepted it.
+	fn cost(model: &ModelId) -> Option<ModelCost>;
+	/// Every registered model's id, in no particular order.
+	fn ids() -> Vec<ModelId>;
+	/// What a unit of the engine's fuel and memory costs.
+	fn engine_cost() -> EngineCost;
+	/// The chain's engine blob, if it has one.
+	fn engine() -> Option<StoredBytes>;
+	/// The bytes of `model` (whose record is `record`) and its declared input shapes: what a run
+	/// loads.
+	fn stored(
+		model: &ModelId,
+		record: &Model<AccountId, Balance, BlockNumber>,
+	) -> (StoredBytes, DeclaredShapes);
 }
 
 /// Pays the hosts that serve a model their share of its calls' fees.

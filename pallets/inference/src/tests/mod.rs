@@ -125,6 +125,9 @@ impl HostRewards<AccountId, Balance> for OneHost {
 }
 
 impl pallet_inference::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = Models;
 	type Hosts = OneHost;
 	type HostShare = HostShare;
 	type ResultRetention = ResultRetention;
