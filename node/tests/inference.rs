@@ -8,9 +8,8 @@ use std::{process::Command, time::Duration};
 
 use codec::{Decode, Encode};
 use common::{hex, unhex, Node, Rpc};
-use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob};
-use verinfer_executor::digest::sha256;
+use verinfer_executor::digest::model_id;
 use verinfer_formats::json_npy::from_npy;
 use verinfer_primitives::tensor::{DType, Tensor};
 use verinfer_runtime::{Runtime, RuntimeCall, RuntimeEvent, MILLI_UNIT};
@@ -61,7 +60,7 @@ async fn a_model_uploaded_in_chunks_runs_in_a_block_and_stores_what_model_run_pr
 	let (k, n) = (1024, 640);
 	let bytes = verinfer_synthetic::matmul(k, n, 1);
 	assert!(bytes.len() > 2 * CHUNK, "{} bytes", bytes.len());
-	let id = H256(sha256(&bytes));
+	let id = model_id(&bytes);
 	let dir = std::env::temp_dir().join(format!("verinfer-inference-{}", std::process::id()));
 	std::fs::create_dir_all(&dir).unwrap();
 	let (model_file, input_file) = (dir.join("matmul.onnx"), dir.join("x.npy"));
@@ -168,7 +167,7 @@ async fn a_call_with_inputs_that_do_not_fit_the_model_fails_and_stores_nothing()
 	let mlp = verinfer_fixtures::read("models", "mlp.onnx");
 	let before = rpc.account(&Alice.to_account_id(), None).await.data.free;
 	let infer = RuntimeCall::Inference(pallet_inference::Call::infer {
-		model: H256(sha256(&mlp)),
+		model: model_id(&mlp),
 		inputs: vec![input(5)],
 		max_fee: MILLI_UNIT,
 	});

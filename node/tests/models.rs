@@ -9,7 +9,10 @@ use codec::Decode;
 use common::{read_fixture, Node};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{Alice, Bob};
-use verinfer_executor::{digest::sha256, ENGINE_BLOB};
+use verinfer_executor::{
+	digest::{model_id, sha256},
+	ENGINE_BLOB,
+};
 use verinfer_primitives::analysis::Analysis;
 use verinfer_runtime::{Runtime, RuntimeCall, RuntimeEvent, MILLI_UNIT};
 
@@ -35,7 +38,7 @@ async fn the_dev_chain_starts_with_the_engine_blob_and_the_demo_models_active() 
 	assert_eq!((engine.sha256.0, engine.size as usize), (sha256(blob), blob.len()));
 
 	for (file, name) in [("models/mlp.onnx", "demo-mlp"), ("models/cnn.onnx", "demo-cnn")] {
-		let id = H256(sha256(&read_fixture(file)));
+		let id = model_id(&read_fixture(file));
 		let model = model(&rpc, id).await.unwrap_or_else(|| panic!("{name} is registered"));
 		assert_eq!(model.status, pallet_models::ModelStatus::Active);
 		assert_eq!((model.owner, model.fee), (Alice.to_account_id(), MILLI_UNIT));
@@ -54,7 +57,7 @@ async fn a_model_registered_by_a_signed_extrinsic_becomes_active_and_holds_the_d
 	rpc.wait_for_block(1, BLOCK_WAIT).await;
 
 	let bytes = read_fixture("models/layernorm.onnx");
-	let id = H256(sha256(&bytes));
+	let id = model_id(&bytes);
 	let metadata = pallet_models::ModelMetadata {
 		name: b"layernorm".to_vec().try_into().unwrap(),
 		version: b"0.3.1".to_vec().try_into().unwrap(),

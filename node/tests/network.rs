@@ -14,7 +14,7 @@ use common::{fixture, hex, read_fixture, verinfer, Network, Rpc};
 use serde_json::Value;
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
-use verinfer_executor::{digest::sha256, engine::Engine, local};
+use verinfer_executor::{digest::model_id, engine::Engine, local};
 use verinfer_formats::json_npy::from_npy;
 use verinfer_primitives::tensor::{DType, Tensor};
 use verinfer_runtime::{RuntimeCall, RuntimeEvent, MILLI_UNIT};
@@ -155,7 +155,7 @@ async fn three_validators_agree_on_every_inference_output_and_a_new_node_syncs_t
 		&url,
 	]);
 	assert_eq!(code, 0, "{stdout}{stderr}");
-	let model = H256(sha256(&read_fixture("models/layernorm.onnx")));
+	let model = model_id(&read_fixture("models/layernorm.onnx"));
 	let registered_at = started.elapsed();
 
 	// K calls from three accounts, each through another validator, over several blocks.
@@ -239,7 +239,7 @@ async fn a_crashed_validator_does_not_stop_four_and_agrees_after_restart() {
 	let _one = ONE_NETWORK_AT_A_TIME.lock().await;
 	let mut network = Network::start(4);
 	let rpc0 = network.node(0).client().await;
-	let mlp = H256(sha256(&read_fixture("models/mlp.onnx")));
+	let mlp = model_id(&read_fixture("models/mlp.onnx"));
 	let input = from_npy(&read_fixture("models/mlp.input0.npy")).unwrap();
 	wait_finalized(&[&rpc0], 2).await;
 	submit_infer(&rpc0, Charlie, mlp, scaled(&input, 1.0)).await;
@@ -304,7 +304,7 @@ async fn bad_input_from_many_accounts_and_sustained_load_lose_nothing_and_stop_n
 		rpcs.push(network.node(index).client().await);
 	}
 	let all: Vec<&Rpc> = rpcs.iter().collect();
-	let mlp = H256(sha256(&read_fixture("models/mlp.onnx")));
+	let mlp = model_id(&read_fixture("models/mlp.onnx"));
 	let input = from_npy(&read_fixture("models/mlp.input0.npy")).unwrap();
 	wait_finalized(&all, 1).await;
 	let requests_before = rpcs[0].next_request_id().await;

@@ -14,9 +14,8 @@ use common::{
 	blocks::{import, model, on_chain, produce, results_in, state, total_micros, Scratch},
 	read_fixture, Node,
 };
-use sp_core::H256;
 use sp_keyring::Sr25519Keyring::Alice;
-use verinfer_executor::digest::sha256;
+use verinfer_executor::digest::model_id;
 use verinfer_formats::json_npy::from_npy;
 use verinfer_runtime::{RuntimeCall, MILLI_UNIT};
 
@@ -89,7 +88,7 @@ async fn the_node_reports_inference_calls_latency_cache_use_and_engine_compiles_
 	assert_eq!(sample(&text, "verinfer_inference_workers", ""), Some(2.0), "{text}");
 
 	// Two calls of the demo MLP on different inputs: the second runs the model the first loaded.
-	let model = H256(sha256(&read_fixture("models/mlp.onnx")));
+	let model = model_id(&read_fixture("models/mlp.onnx"));
 	let mut input = from_npy(&read_fixture("models/mlp.input0.npy")).unwrap();
 	for _ in 0..2 {
 		input.data[0] ^= 0x01; // another f32 in the first element

@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use serde_json::Value;
 use sp_core::H256;
 use verinfer_executor::digest::hex;
-use verinfer_formats::{json_npy, read_tensor, write_tensor, FileError};
+use verinfer_formats::{json_npy, read_tensor, write_tensor};
 use verinfer_primitives::tensor::Tensor;
 use verinfer_runtime::{RuntimeCall, RuntimeEvent};
 
 use super::{
 	args::{balance, Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
-	finish_async,
+	finish_async, Failure,
 };
 use crate::client::{Client, ClientError};
 
@@ -64,18 +64,9 @@ pub fn run_result(cmd: &ResultCmd) -> sc_cli::Result<()> {
 	finish_async(result(cmd))
 }
 
-fn file_error(error: FileError) -> ClientError {
-	ClientError(error.to_string())
-}
-
-async fn infer(cmd: &InferCmd) -> Result<(), ClientError> {
+async fn infer(cmd: &InferCmd) -> Result<(), Failure> {
 	let signer = cmd.signer.pair()?;
-	let inputs = cmd
-		.inputs
-		.iter()
-		.map(|path| read_tensor(path))
-		.collect::<Result<Vec<_>, _>>()
-		.map_err(file_error)?;
+	let inputs = cmd.inputs.iter().map(|path| read_tensor(path)).collect::<Result<Vec<_>, _>>()?;
 	let node = Client::connect(&cmd.node.url).await?;
 	let model_id = hex(&cmd.model.0);
 	let max_fee = match cmd.max_fee {
@@ -83,7 +74,7 @@ async fn infer(cmd: &InferCmd) -> Result<(), ClientError> {
 		None => {
 			let model = node.call("models_get", jsonrpsee::rpc_params![&model_id]).await?;
 			if model.is_null() {
-				return Err(ClientError(format!("no model {model_id} on this chain")));
+				return Err(ClientError(format!("no model {model_id} on this chain")).into());
 			}
 			balance(&model["fee"])
 				.ok_or_else(|| ClientError(format!("models_get: no fee in {model}")))?
@@ -108,7 +99,7 @@ async fn infer(cmd: &InferCmd) -> Result<(), ClientError> {
 		_ => None,
 	});
 	let Some((request_id, fee, output_hash, outputs)) = completed else {
-		return Err(ClientError("the block holds no InferenceCompleted for the call".into()));
+		return Err(ClientError("the block holds no InferenceCompleted for the call".into()).into());
 	};
 	let outputs = match outputs {
 		Some(outputs) => outputs,
@@ -128,14 +119,15 @@ async fn infer(cmd: &InferCmd) -> Result<(), ClientError> {
 	Ok(())
 }
 
-async fn result(cmd: &ResultCmd) -> Result<(), ClientError> {
+async fn result(cmd: &ResultCmd) -> Result<(), Failure> {
 	let node = Client::connect(&cmd.node.url).await?;
 	let stored = node.call("inference_result", jsonrpsee::rpc_params![cmd.request_id]).await?;
 	if stored.is_null() {
 		return Err(ClientError(format!(
 			"no result {} on this chain (never made, or older than the retention period)",
 			cmd.request_id
-		)));
+		))
+		.into());
 	}
 	println!("request id  {}", cmd.request_id);
 	for (label, key) in [("model", "model"), ("caller", "caller"), ("block", "at")] {
@@ -162,11 +154,11 @@ fn tensors(value: &Value) -> Result<Vec<Tensor>, ClientError> {
 		.collect()
 }
 
-fn print_outputs(outputs: &[Tensor], files: &[PathBuf]) -> Result<(), ClientError> {
+fn print_outputs(outputs: &[Tensor], files: &[PathBuf]) -> Result<(), Failure> {
 	for (index, output) in outputs.iter().enumerate() {
 		println!("output {index}    {}", super::model::describe(output));
 		if let Some(path) = files.get(index) {
-			write_tensor(path, output).map_err(file_error)?;
+			write_tensor(path, output)?;
 			println!("            written to {}", path.display());
 		}
 	}

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use sp_core::H256;
-use verinfer_executor::digest::{hex, sha256};
+use verinfer_executor::digest::{hex, model_id};
 use verinfer_formats::read_file;
 use verinfer_runtime::{RuntimeCall, RuntimeEvent};
 
@@ -64,7 +64,7 @@ pub struct RegisterCmd {
 pub async fn register(cmd: &RegisterCmd) -> Result<(), Failure> {
 	let signer = cmd.signer.pair()?;
 	let bytes = read_file(&cmd.file)?;
-	let id = sp_core::H256(sha256(&bytes));
+	let id = model_id(&bytes);
 	let too_long = |what: &str| ClientError(format!("the {what} is too long"));
 	let metadata = pallet_models::ModelMetadata {
 		name: cmd.name.as_bytes().to_vec().try_into().map_err(|_| too_long("name"))?,

@@ -9,7 +9,7 @@ use std::{
 
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave};
-use verinfer_executor::digest::sha256;
+use verinfer_executor::digest::model_id;
 use verinfer_primitives::{analysis::Analysis, Tensor};
 use verinfer_runtime::{Runtime, RuntimeCall, MILLI_UNIT};
 use verinfer_synthetic::{self as synthetic, Targets};
@@ -125,7 +125,7 @@ pub async fn produce_with(
 		&node.rpc_url,
 	]);
 	assert_eq!(code, 0, "{stdout}{stderr}");
-	let model = H256(sha256(bytes));
+	let model = model_id(bytes);
 	let key = pallet_models::Analyses::<Runtime>::hashed_key_for(model);
 	let analysis: Analysis = rpc.client.decoded(&key, None).await.unwrap().expect("analysed");
 	let first_request = rpc.next_request_id().await;

@@ -491,7 +491,7 @@ impl<T: Config> Pallet<T> {
 			spendable >= record.fee.saturating_add(Self::result_deposit(result_bytes)),
 			Error::<T>::InsufficientBalance
 		);
-		ensure!(T::Models::engine().is_some(), Error::<T>::NoEngine);
+		ensure!(T::Models::has_engine(), Error::<T>::NoEngine);
 		Ok((record, analysis, cost))
 	}
 

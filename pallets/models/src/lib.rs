@@ -961,6 +961,10 @@ impl<T: Config> ModelSource<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for P
 		T::EngineCost::get()
 	}
 
+	fn has_engine() -> bool {
+		Engine::<T>::exists()
+	}
+
 	fn engine() -> Option<StoredBytes> {
 		Self::engine_bytes()
 	}

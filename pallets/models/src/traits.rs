@@ -31,6 +31,8 @@ pub trait ModelSource<AccountId, Balance, BlockNumber>: ModelRegistry {
 	fn ids() -> Vec<ModelId>;
 	/// What a unit of the engine's fuel and memory costs.
 	fn engine_cost() -> EngineCost;
+	/// Whether the chain has an engine blob: one storage read, for checks that run nothing.
+	fn has_engine() -> bool;
 	/// The chain's engine blob, if it has one.
 	fn engine() -> Option<StoredBytes>;
 	/// The bytes of `model` (whose record is `record`) and its declared input shapes: what a run

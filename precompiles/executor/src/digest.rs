@@ -5,11 +5,16 @@
 use std::string::String;
 
 use sha2::{Digest, Sha256};
-use verinfer_primitives::tensor::Tensor;
+use verinfer_primitives::{tensor::Tensor, ModelId};
 
 /// The SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 	Sha256::digest(bytes).into()
+}
+
+/// The id of the model `bytes` ([`verinfer_primitives::model_id`]).
+pub fn model_id(bytes: &[u8]) -> ModelId {
+	verinfer_primitives::model_id(bytes, sha256)
 }
 
 /// What the chain stores as the hash of a call's `outputs` ([`verinfer_primitives::output_hash`]).

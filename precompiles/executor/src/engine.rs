@@ -62,7 +62,7 @@ use verinfer_primitives::{
 };
 
 use crate::{
-	digest::sha256,
+	digest::{hex, sha256},
 	stack::{limit_depth, DEPTH_EXPORT, LEAF_SLOTS, NATIVE_BYTES_PER_SLOT, STACK_SLOTS},
 	sync::lock,
 };
@@ -335,8 +335,9 @@ impl Engine {
 		let file = disk.map(|dir| {
 			let mut compatibility = DefaultHasher::new();
 			engine.precompile_compatibility_hash().hash(&mut compatibility);
-			let digest: String = sha256(&blob.limited).iter().map(|b| format!("{b:02x}")).collect();
-			(dir, dir.join(format!("{digest}-{:016x}.cwasm", compatibility.finish())))
+			let digest = hex(&sha256(&blob.limited));
+			let name = format!("{}-{:016x}.cwasm", &digest[2..], compatibility.finish());
+			(dir, dir.join(name))
 		});
 		if let Some(bytes) = file.as_ref().and_then(|(_, file)| std::fs::read(file).ok()) {
 			// SAFETY: the file is one `Module::serialize` wrote into this node's own cache

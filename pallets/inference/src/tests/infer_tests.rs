@@ -130,7 +130,7 @@ fn an_unknown_model_is_refused_and_charged_only_the_checks() {
 fn a_model_still_uploading_is_refused() {
 	new_test_ext().execute_with(|| {
 		let bytes = fixture("models/mlp.onnx");
-		let model = verinfer_primitives::model_id(&bytes, verinfer_executor::digest::sha256);
+		let model = verinfer_executor::digest::model_id(&bytes);
 		assert_ok!(Models::begin_upload(
 			RuntimeOrigin::signed(OWNER),
 			model,

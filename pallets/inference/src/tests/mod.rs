@@ -171,13 +171,13 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 
 /// A fixture file from `fixtures/`.
 pub fn fixture(path: &str) -> Vec<u8> {
-	let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(path);
+	let path = verinfer_fixtures::dir().join(path);
 	std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A tensor fixture (`.npy`).
 pub fn tensor(path: &str) -> Tensor {
-	let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(path);
+	let path = verinfer_fixtures::dir().join(path);
 	verinfer_formats::read_tensor(&path).unwrap()
 }
 
@@ -201,7 +201,7 @@ pub fn register(name: &str) -> ModelId {
 		pallet_models::DEFAULT_HEADROOM_PERCENT,
 		bytes.clone().try_into().unwrap(),
 	));
-	verinfer_primitives::model_id(&bytes, verinfer_executor::digest::sha256)
+	verinfer_executor::digest::model_id(&bytes)
 }
 
 /// The corpus input of a model (`models/NAME.input0.npy`).

@@ -100,12 +100,12 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 
 /// A fixture file from `fixtures/`.
 pub fn fixture(path: &str) -> Vec<u8> {
-	let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(path);
+	let path = verinfer_fixtures::dir().join(path);
 	std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 pub fn id_of(bytes: &[u8]) -> ModelId {
-	verinfer_primitives::model_id(bytes, verinfer_executor::digest::sha256)
+	verinfer_executor::digest::model_id(bytes)
 }
 
 pub fn metadata(name: &str, version: &str) -> ModelMetadata {
