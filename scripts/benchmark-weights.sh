@@ -17,7 +17,7 @@ STEPS=${STEPS:-10}
 REPEAT=${REPEAT:-5}
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_models pallet_inference pallet_hosting)
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_engine pallet_models pallet_inference pallet_hosting)
 
 cargo build -p verinfer-node --features runtime-benchmarks
 bin="$CARGO_TARGET_DIR/debug/verinfer"

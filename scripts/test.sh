@@ -21,7 +21,7 @@ cargo test --workspace --locked ${CARGO_TIMINGS:+--timings}
 
 step "the pallets' benchmarks, once each at their lowest and highest components (mock runtime, real engine)"
 # The benchmarks that scripts/benchmark-weights.sh turns into weights.rs: kept runnable.
-cargo test --locked -p pallet-models -p pallet-inference -p pallet-hosting --features runtime-benchmarks
+cargo test --locked -p pallet-engine -p pallet-models -p pallet-inference -p pallet-hosting --features runtime-benchmarks
 
 step "scripts/test-dapp.sh (the @polkadot/api dApp against a dev node, compared with verinfer model run)"
 scripts/test-dapp.sh

@@ -7,7 +7,9 @@ use verinfer_formats::{read_tensor, write_tensor};
 
 /// `fixtures/tensors/<name>`.
 fn tensor_file(name: &str) -> PathBuf {
-	Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tensors").join(name)
+	// At run time: cargo may reuse this test's build from another checkout of the workspace.
+	let package = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo");
+	Path::new(&package).join("../fixtures/tensors").join(name)
 }
 
 #[test]

@@ -57,7 +57,9 @@ fn build(
 	}
 	.build();
 	let mut storage = spec.build_storage()?;
-	inference_genesis().assimilate_storage(&mut storage)?;
+	// The engine first: the registry analyses the demo models with it.
+	engine_genesis().assimilate_storage(&mut storage)?;
+	models_genesis().assimilate_storage(&mut storage)?;
 	sc_service::ChainSpec::set_storage(&mut spec, storage);
 	Ok(spec)
 }
@@ -69,11 +71,16 @@ const DEMO_MODELS: &[(&str, &[u8])] = &[
 	("demo-cnn", include_bytes!("../../fixtures/models/cnn.onnx")),
 ];
 
-/// The engine blob built into this node and the demo models.
-fn inference_genesis() -> pallet_models::GenesisConfig<Runtime> {
-	let engine = verinfer_executor::ENGINE_BLOB
+/// The engine blob built into this node.
+fn engine_genesis() -> pallet_engine::GenesisConfig<Runtime> {
+	let blob = verinfer_executor::ENGINE_BLOB
 		.expect("this node was built with the engine blob (not SKIP_WASM_BUILD)")
 		.to_vec();
+	pallet_engine::GenesisConfig { blob, ..Default::default() }
+}
+
+/// The demo models.
+fn models_genesis() -> pallet_models::GenesisConfig<Runtime> {
 	let models = DEMO_MODELS
 		.iter()
 		.map(|(name, bytes)| pallet_models::GenesisModel {
@@ -84,7 +91,7 @@ fn inference_genesis() -> pallet_models::GenesisConfig<Runtime> {
 			fee: MILLI_UNIT,
 		})
 		.collect();
-	pallet_models::GenesisConfig { engine, models }
+	pallet_models::GenesisConfig { models }
 }
 
 /// The single-validator development chain (`--dev`).

@@ -30,9 +30,9 @@ async fn the_dev_chain_starts_with_the_engine_blob_and_the_demo_models_active() 
 	let mut node = Node::start(&["--dev", "--tmp"]);
 	let rpc = node.client().await;
 
-	let key = pallet_models::Engine::<Runtime>::hashed_key();
+	let key = pallet_engine::Engine::<Runtime>::hashed_key();
 	let engine =
-		pallet_models::EngineInfo::decode(&mut &rpc.storage(&key, None).await.unwrap()[..])
+		pallet_engine::EngineInfo::decode(&mut &rpc.storage(&key, None).await.unwrap()[..])
 			.unwrap();
 	let blob = ENGINE_BLOB.unwrap();
 	assert_eq!((engine.sha256.0, engine.size as usize), (sha256(blob), blob.len()));

@@ -64,7 +64,7 @@ fn main() {
 	// the runtime's Wasm blob in release, which skips the engine's too.
 	let blob = read_file(args.get(2).expect("ENGINE.wasm").as_ref()).unwrap();
 	let engine = Engine::new(&blob).expect("the engine compiles");
-	let cost = <Runtime as pallet_models::Config>::EngineCost::get();
+	let cost = <Runtime as pallet_engine::Config>::EngineCost::get();
 	let registration = <Runtime as pallet_models::Config>::RegistrationLimits::get();
 	// Seconds the chain charges for `usage`.
 	let charged = |usage: Usage| cost.of(usage).ref_time() as f64 * 1e-12;

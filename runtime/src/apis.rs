@@ -18,9 +18,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, Hosting, Inference,
-	InherentDataExt, Models, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System,
-	TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Engine, Executive, Grandpa, Hosting, Inference,
+	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment,
+	VERSION,
 };
 
 impl_runtime_apis! {
@@ -229,7 +229,7 @@ impl_runtime_apis! {
 		}
 
 		fn engine() -> Option<verinfer_primitives::inference::StoredBytes> {
-			Models::engine_bytes()
+			Engine::engine_bytes()
 		}
 
 		fn pre_execution(

@@ -15,6 +15,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
+	[pallet_engine, Engine]
 	[pallet_models, Models]
 	[pallet_inference, Inference]
 	[pallet_hosting, Hosting]

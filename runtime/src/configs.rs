@@ -24,10 +24,10 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Hosting, Inference, Models,
-	Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, System, DAYS, EXISTENTIAL_DEPOSIT, HOURS, MICRO_UNIT,
-	SLOT_DURATION, SS58_PREFIX, UNIT, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Engine, Hash, Hosting, Inference,
+	Models, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, DAYS, EXISTENTIAL_DEPOSIT, HOURS,
+	MICRO_UNIT, SLOT_DURATION, SS58_PREFIX, UNIT, VERSION,
 };
 
 /// Share of a block's weight and length that ordinary (non-operational) extrinsics may use; the rest
@@ -170,8 +170,8 @@ parameter_types! {
 	/// engine's constructors on a load). Priced at 1 ns a unit of fuel and 0.5 ns a byte, every
 	/// registration, load and call of both corpora takes at most 0.78 of what it is charged
 	/// after its refund (0.61–0.78 over three runs): a margin for slower machines and busy ones.
-	pub const EngineCost: pallet_models::EngineCost =
-		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
+	pub const EngineCost: pallet_engine::EngineCost =
+		pallet_engine::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
 	/// Measuring a model at registration may use 2^29 ≈ 537 M units of fuel and 128 MiB of
 	/// engine memory ([`Limits::REGISTRATION`](verinfer_primitives::engine::Limits::REGISTRATION)):
 	/// with three instances' memory (a load, two probes) about 1.1 s of weight, inside one
@@ -180,12 +180,27 @@ parameter_types! {
 		verinfer_primitives::engine::Limits::REGISTRATION;
 }
 
+/// 1 MiB chunks, for models and the engine blob alike: with the call's other arguments, far
+/// inside one extrinsic's share of a block (5 MiB, 75 % for normal extrinsics); ResNet-50
+/// uploads in 98 chunks, the engine blob in 15.
+type ChunkSize = ConstU32<{ 1 << 20 }>;
+
+impl pallet_engine::Config for Runtime {
+	type ChunkSize = ChunkSize;
+	type EngineCost = EngineCost;
+	/// Root (sudo on this chain) replaces the engine: a change of numerics for every model.
+	type EngineOrigin = EnsureRoot<AccountId>;
+	/// A replacement must analyse and accept an Active model of the registry.
+	type Probe = Models;
+	type WeightInfo = pallet_engine::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = Models;
+}
+
 impl pallet_models::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	/// 1 MiB: with the call's other arguments, far inside one extrinsic's share of a block (5 MiB,
-	/// 75 % for normal extrinsics); ResNet-50 uploads in 98 chunks.
-	type ChunkSize = ConstU32<{ 1 << 20 }>;
+	type ChunkSize = ChunkSize;
 	type DepositBase = ModelDepositBase;
 	type DepositPerByte = ModelDepositPerByte;
 	type UploadLifetime = ModelUploadLifetime;
@@ -193,10 +208,8 @@ impl pallet_models::Config for Runtime {
 	type MaxExpiringPerBlock = ConstU32<64>;
 	/// One call of the model must fit one extrinsic's share of a block.
 	type CallAdmission = Inference;
-	type EngineCost = EngineCost;
+	type Engine = Engine;
 	type RegistrationLimits = ModelRegistrationLimits;
-	/// Root (sudo on this chain) replaces the engine: a change of numerics for every model.
-	type EngineOrigin = EnsureRoot<AccountId>;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }
 
@@ -212,6 +225,7 @@ impl pallet_inference::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Models = Models;
+	type Engine = Engine;
 	type Hosts = Hosting;
 	type HostShare = InferenceHostShare;
 	type ResultRetention = InferenceResultRetention;

@@ -232,12 +232,16 @@ mod runtime {
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
 
+	// Before the registry: genesis stores the engine, then registers the demo models with it.
 	#[runtime::pallet_index(7)]
-	pub type Models = pallet_models;
+	pub type Engine = pallet_engine;
 
 	#[runtime::pallet_index(8)]
-	pub type Inference = pallet_inference;
+	pub type Models = pallet_models;
 
 	#[runtime::pallet_index(9)]
+	pub type Inference = pallet_inference;
+
+	#[runtime::pallet_index(10)]
 	pub type Hosting = pallet_hosting;
 }

@@ -135,7 +135,7 @@ mod benchmarks {
 		funded::<T>(&owner);
 		let model = register::<T>(&owner, &synthetic::sized(k << 10, k as u64));
 		let record = T::Models::model(&model).expect("registered");
-		let engine = T::Models::engine().expect("an engine");
+		let engine = <T as Config>::Engine::engine().expect("an engine");
 		let (stored, declared) = T::Models::stored(&model, &record);
 		let limits = <T as pallet_models::Config>::RegistrationLimits::get();
 		let measured;

@@ -18,7 +18,7 @@
 //!   no host serving, all to the owner. The ordinary transaction fee is paid besides.
 //! - **Call weight**: what `infer` is charged before it runs, from what the engine measured when
 //!   the model was registered ([`ModelCost`]): the most fuel and memory a call may use, priced by
-//!   the benchmarked worst-case time per unit ([`ModelSource::engine_cost`]), plus the
+//!   the benchmarked worst-case time per unit ([`EngineSource::cost`]), plus the
 //!   checks, the input and output bytes, storing the result and paying the fee. After the run,
 //!   the call is refunded what the engine did not use (it reports its fuel and memory, the same
 //!   count on every validator). Loading the model (its measured load, and reading its bytes) is
@@ -66,6 +66,7 @@ use frame_support::{
 	},
 };
 use frame_system::pallet_prelude::*;
+use pallet_engine::{EngineCost, EngineSource};
 use pallet_models::{
 	CallAdmission, HostRewards, Model, ModelCost, ModelId, ModelSource, ModelStatus,
 };
@@ -118,8 +119,10 @@ pub mod pallet {
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 		/// The runtime's hold reasons, of which [`HoldReason`] is part.
 		type RuntimeHoldReason: From<HoldReason>;
-		/// The registry of the models the pallet runs, and of the chain's engine.
+		/// The registry of the models the pallet runs.
 		type Models: ModelSource<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
+		/// The chain's engine, and what its work weighs.
+		type Engine: EngineSource;
 		/// Pays the hosts serving a model their share of its fee.
 		type Hosts: HostRewards<Self::AccountId, BalanceOf<Self>>;
 		/// Share of a model's fee that goes to its hosts; the rest goes to its owner.
@@ -352,7 +355,7 @@ pub struct CallWeight {
 	/// Loading the model: charged to the first call of the model in a block.
 	pub load: Weight,
 	/// What the engine's work costs, to price what a run used.
-	pub cost: pallet_models::EngineCost,
+	pub cost: EngineCost,
 }
 
 impl CallWeight {
@@ -389,7 +392,7 @@ impl<T: Config> Pallet<T> {
 			.fold(0u64, |bytes, spec| bytes.saturating_add(spec.byte_len()));
 		let base = <T as Config>::WeightInfo::infer(units(io_bytes, 10))
 			.saturating_add(T::Hosts::reward_weight());
-		let engine_cost = T::Models::engine_cost();
+		let engine_cost = T::Engine::cost();
 		// The run starts from a copy of the image and may grow to its memory limit.
 		let engine = engine_cost.weight(cost.call.fuel, cost.call.memory);
 		let load = <T as Config>::WeightInfo::load_model(units(size as u64, 10))
@@ -491,7 +494,7 @@ impl<T: Config> Pallet<T> {
 			spendable >= record.fee.saturating_add(Self::result_deposit(result_bytes)),
 			Error::<T>::InsufficientBalance
 		);
-		ensure!(T::Models::has_engine(), Error::<T>::NoEngine);
+		ensure!(T::Engine::has_engine(), Error::<T>::NoEngine);
 		Ok((record, analysis, cost))
 	}
 
@@ -502,7 +505,7 @@ impl<T: Config> Pallet<T> {
 		cost: &ModelCost,
 		inputs: Vec<Tensor>,
 	) -> Result<RunRequest, InferenceError> {
-		let engine = T::Models::engine().ok_or(InferenceError::Engine(EngineError::Failed(
+		let engine = T::Engine::engine().ok_or(InferenceError::Engine(EngineError::Failed(
 			b"the chain has no engine blob".to_vec(),
 		)))?;
 		let (model, declared) = T::Models::stored(&model, record);

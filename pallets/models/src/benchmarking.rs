@@ -109,38 +109,16 @@ fn compile_engine<T: Config>(owner: &T::AccountId) {
 	register_model::<T>(owner, &synthetic::sized(synthetic::MIN_SIZED_BYTES, u64::MAX));
 }
 
-/// Another engine blob that runs exactly as the current one: the current blob, read from state,
-/// with a Wasm custom section appended (id 0, its name, any bytes), which Wasm semantics ignore.
-fn another_engine<T: Config>() -> Vec<u8> {
-	let engine = Engine::<T>::get().expect("the benchmarks' genesis has the engine");
-	let mut blob = Vec::with_capacity(engine.size as usize + 32);
-	for index in 0..engine.chunks {
-		blob.extend(EngineChunks::<T>::get(engine.sha256, index).expect("stored at genesis"));
+/// The engine pallet's probe models: registered as any model is, by an owner who can pay.
+impl<T: Config> pallet_engine::BenchmarkHelper for Pallet<T>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	fn probe(size: u32) -> ModelId {
+		let owner: T::AccountId = account("probe owner", 0, 0);
+		funded::<T>(&owner, size);
+		register_model::<T>(&owner, &synthetic::sized(size, size as u64))
 	}
-	let name = b"verinfer-benchmark";
-	blob.extend([0, 1 + name.len() as u8, name.len() as u8]);
-	blob.extend(name);
-	blob
-}
-
-/// Stores `blob` as the pending replacement engine, every chunk uploaded.
-fn pending_engine<T: Config>(blob: &[u8]) -> H256 {
-	let sha256 = H256::from(sp_io::hashing::sha2_256(blob));
-	let chunk_size = T::ChunkSize::get() as usize;
-	let mut chunks = 0;
-	for (index, chunk) in blob.chunks(chunk_size).enumerate() {
-		let chunk: BoundedVec<u8, T::ChunkSize> =
-			chunk.to_vec().try_into().expect("chunks() yields at most the chunk size");
-		EngineChunks::<T>::insert(sha256, index as u32, chunk);
-		chunks += 1;
-	}
-	PendingEngine::<T>::put(EngineUpload {
-		sha256,
-		size: blob.len() as u32,
-		chunks,
-		received: chunks,
-	});
-	sha256
 }
 
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
@@ -316,78 +294,6 @@ mod benchmarks {
 		assert!(!Models::<T>::contains_key(id) && !Analyses::<T>::contains_key(id));
 		assert_eq!(Chunks::<T>::iter_prefix(id).count(), 0);
 		assert_eq!(T::Currency::total_balance_on_hold(&caller), 0u32.into());
-	}
-
-	#[benchmark]
-	fn begin_engine_upload() -> Result<(), BenchmarkError> {
-		let origin =
-			T::EngineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		let sha256 = H256::repeat_byte(9);
-
-		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, sha256, MAX_ENGINE_BYTES);
-
-		assert_eq!(PendingEngine::<T>::get().map(|upload| upload.sha256), Some(sha256));
-		Ok(())
-	}
-
-	#[benchmark]
-	fn upload_engine_chunk(b: Linear<1, { T::ChunkSize::get() }>) -> Result<(), BenchmarkError> {
-		let origin =
-			T::EngineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		let sha256 = H256::repeat_byte(9);
-		Pallet::<T>::begin_engine_upload(origin.clone(), sha256, b)
-			.map_err(|_| BenchmarkError::Stop("begin_engine_upload"))?;
-		let chunk: BoundedVec<u8, T::ChunkSize> =
-			vec![7u8; b as usize].try_into().expect("at most the chunk size");
-
-		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, 0, chunk);
-
-		assert!(EngineChunks::<T>::contains_key(sha256, 0));
-		Ok(())
-	}
-
-	/// The probe model of `p` bytes is analysed by the new engine; the old engine's chunks are
-	/// deleted. The node compiles a new engine once, outside any weight (the pallet docs): the
-	/// setup has it compiled before the timed call.
-	#[benchmark]
-	fn activate_engine(
-		p: Linear<{ synthetic::MIN_SIZED_BYTES }, MAX_BENCHMARKED_BYTES>,
-	) -> Result<(), BenchmarkError> {
-		let origin =
-			T::EngineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		let owner: T::AccountId = whitelisted_caller();
-		funded::<T>(&owner, MAX_BENCHMARKED_BYTES);
-		let probe = register_model::<T>(&owner, &synthetic::sized(p, p as u64));
-		let model = Models::<T>::get(probe).expect("registered");
-		let sha256 = pending_engine::<T>(&another_engine::<T>());
-		let upload = PendingEngine::<T>::get().expect("pending");
-		let _ = inference::analyse(
-			Pallet::<T>::engine_at(sha256, upload.chunks),
-			Pallet::<T>::model_bytes(probe, model.chunks),
-			Vec::new(),
-		);
-
-		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, probe);
-
-		assert_eq!(Engine::<T>::get().map(|engine| engine.sha256), Some(sha256));
-		Ok(())
-	}
-
-	#[benchmark]
-	fn cancel_engine_upload(c: Linear<1, { max_chunks::<T>() }>) -> Result<(), BenchmarkError> {
-		let origin =
-			T::EngineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		let blob = vec![7u8; (c * T::ChunkSize::get()) as usize];
-		pending_engine::<T>(&blob);
-
-		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin);
-
-		assert!(PendingEngine::<T>::get().is_none());
-		Ok(())
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::tests::new_test_ext(), crate::tests::Test);

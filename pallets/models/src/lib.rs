@@ -1,6 +1,8 @@
 //! # Models pallet
 //!
-//! The chain's registry of ONNX models, and the engine blob that runs them.
+//! The chain's registry of ONNX models. The engine blob that analyses and runs them is the engine
+//! pallet's ([`Config::Engine`]); the registry is what a replacement engine is tried on
+//! ([`pallet_engine::EngineProbe`]: it must accept an Active model).
 //!
 //! ## Terminology
 //!
@@ -30,17 +32,6 @@
 //!
 //! The owner may `set_fee`, `transfer` the model (the deposit moves with it), `deprecate` it (no
 //! new calls; past results stay) and then `remove` it (bytes deleted, deposit released).
-//!
-//! ## The engine
-//!
-//! The engine blob (tract compiled to Wasm) is stored the same way, set at genesis. Its hash and
-//! chunk keys are what [`Pallet::engine_bytes`] hands the host functions.
-//!
-//! [`Config::EngineOrigin`] (root) replaces it: `begin_engine_upload(sha256, size)`,
-//! `upload_engine_chunk` for each chunk, then `activate_engine(probe)`, which has the new engine
-//! analyse the Active model `probe` and switches only if it accepts it: a blob that is not an
-//! engine, or that cannot analyse a model the chain runs, never becomes the engine. The old
-//! engine's chunks are then deleted. Models keep the analyses the old engine made.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -64,7 +55,7 @@ use frame_support::{
 	},
 };
 use frame_system::pallet_prelude::*;
-use sp_core::H256;
+use pallet_engine::{chunk_len, EngineProbe, EngineSource};
 use sp_runtime::traits::{SaturatedConversion, Saturating};
 use verinfer_interface::inference;
 use verinfer_primitives::{
@@ -87,9 +78,6 @@ pub type ModelOf<T> =
 	Model<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 /// Longest reason text in a `ModelRefused` event: 1 KiB.
 pub type MaxReasonLen = ConstU32<1024>;
-/// Largest engine blob: 64 MiB, four times today's (15 MB), and far below what the node's
-/// wasmtime compiles in reasonable time and memory.
-pub const MAX_ENGINE_BYTES: u32 = 64 << 20;
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -121,16 +109,12 @@ pub mod pallet {
 		type MaxExpiringPerBlock: Get<u32>;
 		/// Whether one call of an accepted model fits the chain (the inference pallet's budget).
 		type CallAdmission: CallAdmission;
-		/// What the engine's work weighs: benchmarked worst-case time per unit of fuel and byte
-		/// of memory. Prices registrations here and calls in the inference pallet.
-		#[pallet::constant]
-		type EngineCost: Get<EngineCost>;
+		/// The chain's engine: what analyses and measures a model, and what its work weighs.
+		type Engine: EngineSource;
 		/// What measuring a model at registration may use: loading it and running its probes.
 		/// Registration is charged for all of it up front and refunded what it did not use.
 		#[pallet::constant]
 		type RegistrationLimits: Get<Limits>;
-		/// Who may replace the engine blob: root or governance.
-		type EngineOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -179,26 +163,9 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// The engine blob's hash, size and chunk count.
-	#[pallet::storage]
-	pub type Engine<T: Config> = StorageValue<_, EngineInfo>;
-
-	/// Engine blobs' bytes, by the blob's SHA-256 and chunk index: the current engine's, and a
-	/// replacement's while it is uploaded.
-	#[pallet::storage]
-	pub type EngineChunks<T: Config> =
-		StorageDoubleMap<_, Identity, H256, Twox64Concat, u32, BoundedVec<u8, T::ChunkSize>>;
-
-	/// A replacement engine blob being uploaded.
-	#[pallet::storage]
-	pub type PendingEngine<T: Config> = StorageValue<_, EngineUpload>;
-
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		/// The engine blob.
-		#[serde(with = "sp_core::bytes")]
-		pub engine: Vec<u8>,
 		/// Models registered at genesis (the dev chain's demo model): owner, ONNX bytes, name,
 		/// version, fee. The engine analyses them as it does any registration; a refused one
 		/// fails the genesis build.
@@ -208,9 +175,6 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
-			if !self.engine.is_empty() {
-				Pallet::<T>::store_engine(&self.engine);
-			}
 			for model in &self.models {
 				let metadata = ModelMetadata {
 					name: model.name.as_bytes().to_vec().try_into().expect("genesis name too long"),
@@ -275,12 +239,6 @@ pub mod pallet {
 		ModelTransferred { id: ModelId, from: T::AccountId, to: T::AccountId },
 		/// The model's bytes are gone and the deposit released.
 		ModelRemoved { id: ModelId },
-		/// A replacement engine blob is being uploaded.
-		EngineUploadStarted { sha256: H256, size: u32 },
-		/// The replacement upload was abandoned and its chunks deleted.
-		EngineUploadCancelled { sha256: H256 },
-		/// The engine `new` runs every model from now on; `old`'s chunks are deleted.
-		EngineReplaced { old: Option<H256>, new: H256, probe: ModelId },
 	}
 
 	#[pallet::error]
@@ -321,19 +279,6 @@ pub mod pallet {
 		TooManyExpiring,
 		/// The chain has no engine blob.
 		NoEngine,
-		/// The engine blob is larger than [`MAX_ENGINE_BYTES`].
-		EngineTooLarge,
-		/// This blob is already the engine.
-		EngineUnchanged,
-		/// A replacement engine is already being uploaded; cancel it first.
-		EngineUploadPending,
-		/// No replacement engine is being uploaded.
-		NoEngineUpload,
-		/// The replacement engine could not measure the probe model, or refused it: it does not
-		/// become the engine.
-		EngineRejected,
-		/// The replacement engine's chunks do not hash to the SHA-256 it was uploaded as.
-		EngineHashMismatch,
 	}
 
 	#[pallet::hooks]
@@ -356,7 +301,6 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		// Calls 0-8: models; 9-12: the engine.
 		/// Opens an upload of `size` bytes whose SHA-256 is `id`, holding the deposit.
 		/// `declared` gives the shapes of inputs the model leaves open; `headroom_percent` what
 		/// a call may use, in per cent of what the probes use (see [`ModelCost`]).
@@ -501,112 +445,6 @@ pub mod pallet {
 			Self::deposit_event(Event::ModelRemoved { id });
 			Ok(())
 		}
-
-		/// Opens the upload of a replacement engine blob of `size` bytes whose SHA-256 is
-		/// `sha256`.
-		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::begin_engine_upload())]
-		pub fn begin_engine_upload(
-			origin: OriginFor<T>,
-			sha256: H256,
-			size: u32,
-		) -> DispatchResult {
-			T::EngineOrigin::ensure_origin(origin)?;
-			ensure!(size > 0, Error::<T>::EmptyModel);
-			ensure!(size <= MAX_ENGINE_BYTES, Error::<T>::EngineTooLarge);
-			ensure!(
-				Engine::<T>::get().is_none_or(|engine| engine.sha256 != sha256),
-				Error::<T>::EngineUnchanged
-			);
-			ensure!(!PendingEngine::<T>::exists(), Error::<T>::EngineUploadPending);
-			let chunks = size.div_ceil(T::ChunkSize::get());
-			PendingEngine::<T>::put(EngineUpload { sha256, size, chunks, received: 0 });
-			Self::deposit_event(Event::EngineUploadStarted { sha256, size });
-			Ok(())
-		}
-
-		/// Stores chunk `index` of the replacement engine blob.
-		#[pallet::call_index(10)]
-		#[pallet::weight(T::WeightInfo::upload_engine_chunk(bytes.len() as u32))]
-		pub fn upload_engine_chunk(
-			origin: OriginFor<T>,
-			index: u32,
-			bytes: BoundedVec<u8, T::ChunkSize>,
-		) -> DispatchResult {
-			T::EngineOrigin::ensure_origin(origin)?;
-			let mut upload = PendingEngine::<T>::get().ok_or(Error::<T>::NoEngineUpload)?;
-			ensure!(index < upload.chunks, Error::<T>::ChunkOutOfRange);
-			ensure!(
-				bytes.len() as u32 == chunk_len(upload.size, index, T::ChunkSize::get()),
-				Error::<T>::WrongChunkSize
-			);
-			ensure!(
-				!EngineChunks::<T>::contains_key(upload.sha256, index),
-				Error::<T>::ChunkAlreadyUploaded
-			);
-			EngineChunks::<T>::insert(upload.sha256, index, bytes);
-			upload.received += 1;
-			PendingEngine::<T>::put(upload);
-			Ok(())
-		}
-
-		/// Makes the uploaded blob the engine, if it analyses the Active model `probe` and accepts
-		/// it; deletes the old engine's chunks.
-		#[pallet::call_index(11)]
-		#[pallet::weight(Pallet::<T>::activate_engine_weight(*probe))]
-		pub fn activate_engine(origin: OriginFor<T>, probe: ModelId) -> DispatchResult {
-			T::EngineOrigin::ensure_origin(origin)?;
-			let upload = PendingEngine::<T>::get().ok_or(Error::<T>::NoEngineUpload)?;
-			ensure!(upload.received == upload.chunks, Error::<T>::UploadIncomplete);
-			let model = Models::<T>::get(probe).ok_or(Error::<T>::ModelNotFound)?;
-			ensure!(model.status == ModelStatus::Active, Error::<T>::NotActive);
-			// Nodes name compiled engines by this hash and trust it (a node that compiled another
-			// blob under it would run that one): the runtime is what makes it true.
-			ensure!(
-				Self::stored_sha256(upload.sha256, upload.chunks) == upload.sha256,
-				Error::<T>::EngineHashMismatch
-			);
-			let candidate = Self::engine_at(upload.sha256, upload.chunks);
-			let measured = inference::measure(
-				candidate,
-				Self::model_bytes(probe, model.chunks),
-				Self::declared_shapes(&model.declared),
-				T::RegistrationLimits::get(),
-			);
-			ensure!(
-				measured.result.is_ok_and(|measured| measured.analysis.is_accepted()),
-				Error::<T>::EngineRejected
-			);
-			let old = Engine::<T>::get();
-			if let Some(old) = &old {
-				let _ = EngineChunks::<T>::clear_prefix(old.sha256, old.chunks, None);
-			}
-			Engine::<T>::put(EngineInfo {
-				sha256: upload.sha256,
-				size: upload.size,
-				chunks: upload.chunks,
-			});
-			PendingEngine::<T>::kill();
-			Self::deposit_event(Event::EngineReplaced {
-				old: old.map(|old| old.sha256),
-				new: upload.sha256,
-				probe,
-			});
-			Ok(())
-		}
-
-		/// Abandons the replacement engine upload and deletes its chunks.
-		#[pallet::call_index(12)]
-		#[pallet::weight(T::WeightInfo::cancel_engine_upload(
-			PendingEngine::<T>::get().map_or(0, |upload| upload.chunks),
-		))]
-		pub fn cancel_engine_upload(origin: OriginFor<T>) -> DispatchResult {
-			T::EngineOrigin::ensure_origin(origin)?;
-			let upload = PendingEngine::<T>::take().ok_or(Error::<T>::NoEngineUpload)?;
-			let _ = EngineChunks::<T>::clear_prefix(upload.sha256, upload.chunks, None);
-			Self::deposit_event(Event::EngineUploadCancelled { sha256: upload.sha256 });
-			Ok(())
-		}
 	}
 }
 
@@ -618,25 +456,7 @@ pub struct Finalized {
 	pub usage: Usage,
 }
 
-/// Bytes of chunk `index` of a blob of `size` bytes in chunks of `chunk_size`.
-fn chunk_len(size: u32, index: u32, chunk_size: u32) -> u32 {
-	size.saturating_sub(index.saturating_mul(chunk_size)).min(chunk_size)
-}
-
 impl<T: Config> Pallet<T> {
-	/// The engine blob in state, as the inference host functions take it.
-	pub fn engine_bytes() -> Option<StoredBytes> {
-		let engine = Engine::<T>::get()?;
-		Some(Self::engine_at(engine.sha256, engine.chunks))
-	}
-
-	/// The engine blob of SHA-256 `sha256` in `chunks` chunks, as the host functions take it.
-	fn engine_at(sha256: H256, chunks: u32) -> StoredBytes {
-		let keys =
-			(0..chunks).map(|index| EngineChunks::<T>::hashed_key_for(sha256, index)).collect();
-		StoredBytes { sha256: sha256.0, keys }
-	}
-
 	/// A model's bytes in state, as the inference host functions take them.
 	pub fn model_bytes(id: ModelId, chunks: u32) -> StoredBytes {
 		let keys = (0..chunks).map(|index| Chunks::<T>::hashed_key_for(id, index)).collect();
@@ -669,34 +489,6 @@ impl<T: Config> Pallet<T> {
 		Models::<T>::get(id).map_or(0, |model| model.chunks)
 	}
 
-	/// The weight of `activate_engine` with `probe`: the analysis (benchmarked with the new engine
-	/// compiled and cached) and the probe's measurement within the registration limits, plus
-	/// reading and hashing the new blob's chunks, counted as writing them. The node's one-time
-	/// compilation of a new engine is not in any weight.
-	pub fn activate_engine_weight(probe: ModelId) -> Weight {
-		let chunks = PendingEngine::<T>::get().map_or(0, |upload| upload.chunks);
-		T::WeightInfo::activate_engine(Self::size_of(probe))
-			.saturating_add(
-				T::WeightInfo::upload_engine_chunk(T::ChunkSize::get())
-					.saturating_mul(chunks as u64),
-			)
-			.saturating_add(T::EngineCost::get().of(Self::registration_usage_bound()))
-			.saturating_add(T::DbWeight::get().reads(3))
-	}
-
-	/// The SHA-256 of the engine chunks stored under `sha256`, hashed as they are read, one
-	/// chunk in memory at a time.
-	fn stored_sha256(sha256: H256, chunks: u32) -> H256 {
-		use sha2::Digest;
-		let mut hasher = sha2::Sha256::new();
-		for index in 0..chunks {
-			if let Some(chunk) = EngineChunks::<T>::get(sha256, index) {
-				hasher.update(&chunk[..]);
-			}
-		}
-		H256(hasher.finalize().into())
-	}
-
 	/// The most a registration's measurement may use: its limits.
 	pub fn registration_usage_bound() -> Usage {
 		let limits = T::RegistrationLimits::get();
@@ -709,7 +501,7 @@ impl<T: Config> Pallet<T> {
 	pub fn registration_weight(storage: Weight, chunks: u32, usage: Usage) -> Weight {
 		storage
 			.saturating_add(T::WeightInfo::cancel_upload(chunks))
-			.saturating_add(T::EngineCost::get().of(usage))
+			.saturating_add(T::Engine::cost().of(usage))
 	}
 
 	/// What `finalize` of `id` is charged before dispatch: the most its measurement may use.
@@ -814,7 +606,7 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::NotUploading.into());
 		};
 		ensure!(received == model.chunks, Error::<T>::UploadIncomplete);
-		let engine = Self::engine_bytes().ok_or(Error::<T>::NoEngine)?;
+		let engine = T::Engine::engine().ok_or(Error::<T>::NoEngine)?;
 		let measured = inference::measure(
 			engine,
 			Self::model_bytes(id, model.chunks),
@@ -916,22 +708,6 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 	}
-
-	/// Stores the engine blob in chunks (genesis).
-	fn store_engine(blob: &[u8]) {
-		let chunk_size = T::ChunkSize::get() as usize;
-		let sha256 = H256::from(sp_io::hashing::sha2_256(blob));
-		let mut chunks = 0u32;
-		for (index, chunk) in blob.chunks(chunk_size).enumerate() {
-			EngineChunks::<T>::insert(
-				sha256,
-				index as u32,
-				BoundedVec::try_from(chunk.to_vec()).expect("chunks() yields at most chunk_size"),
-			);
-			chunks += 1;
-		}
-		Engine::<T>::put(EngineInfo { sha256, size: blob.len() as u32, chunks });
-	}
 }
 
 impl<T: Config> ModelRegistry for Pallet<T> {
@@ -957,20 +733,32 @@ impl<T: Config> ModelSource<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for P
 		Models::<T>::iter_keys().collect()
 	}
 
-	fn engine_cost() -> EngineCost {
-		T::EngineCost::get()
-	}
-
-	fn has_engine() -> bool {
-		Engine::<T>::exists()
-	}
-
-	fn engine() -> Option<StoredBytes> {
-		Self::engine_bytes()
-	}
-
 	fn stored(model: &ModelId, record: &ModelOf<T>) -> (StoredBytes, DeclaredShapes) {
 		(Self::model_bytes(*model, record.chunks), Self::declared_shapes(&record.declared))
+	}
+}
+
+/// A replacement engine is tried on an Active model: it must measure it, within the registration
+/// limits, and accept it.
+impl<T: Config> EngineProbe for Pallet<T> {
+	fn size(probe: &ModelId) -> u32 {
+		Self::size_of(*probe)
+	}
+
+	fn usage_bound() -> Usage {
+		Self::registration_usage_bound()
+	}
+
+	fn accepts(probe: &ModelId, engine: StoredBytes) -> Result<bool, DispatchError> {
+		let model = Models::<T>::get(probe).ok_or(Error::<T>::ModelNotFound)?;
+		ensure!(model.status == ModelStatus::Active, Error::<T>::NotActive);
+		let measured = inference::measure(
+			engine,
+			Self::model_bytes(*probe, model.chunks),
+			Self::declared_shapes(&model.declared),
+			T::RegistrationLimits::get(),
+		);
+		Ok(measured.result.is_ok_and(|measured| measured.analysis.is_accepted()))
 	}
 }
 

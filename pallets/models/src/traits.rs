@@ -9,7 +9,7 @@ use frame_support::weights::Weight;
 use sp_runtime::{traits::Zero, DispatchError};
 use verinfer_primitives::{analysis::Analysis, inference::StoredBytes, DeclaredShapes};
 
-use crate::{EngineCost, Model, ModelCost, ModelId};
+use crate::{Model, ModelCost, ModelId};
 
 /// Which models exist and may be called.
 pub trait ModelRegistry {
@@ -18,8 +18,8 @@ pub trait ModelRegistry {
 }
 
 /// What a pallet that runs models reads of them: a model's record, its analysis and measured
-/// cost, what the chain's engine costs, and where the engine's and a model's bytes are in state,
-/// as the inference host functions name them.
+/// cost, and where a model's bytes are in state, as the inference host functions name them. The
+/// engine it runs them with is [`pallet_engine::EngineSource`].
 pub trait ModelSource<AccountId, Balance, BlockNumber>: ModelRegistry {
 	/// The record of `model`, if registered.
 	fn model(model: &ModelId) -> Option<Model<AccountId, Balance, BlockNumber>>;
@@ -29,12 +29,6 @@ pub trait ModelSource<AccountId, Balance, BlockNumber>: ModelRegistry {
 	fn cost(model: &ModelId) -> Option<ModelCost>;
 	/// Every registered model's id, in no particular order.
 	fn ids() -> Vec<ModelId>;
-	/// What a unit of the engine's fuel and memory costs.
-	fn engine_cost() -> EngineCost;
-	/// Whether the chain has an engine blob: one storage read, for checks that run nothing.
-	fn has_engine() -> bool;
-	/// The chain's engine blob, if it has one.
-	fn engine() -> Option<StoredBytes>;
 	/// The bytes of `model` (whose record is `record`) and its declared input shapes: what a run
 	/// loads.
 	fn stored(

@@ -1,10 +1,8 @@
 //! The registry's data types.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{pallet_prelude::ConstU32, weights::Weight, BoundedVec};
+use frame_support::{pallet_prelude::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
-use sp_core::H256;
-use verinfer_primitives::engine::Usage;
 pub use verinfer_primitives::{
 	engine::{ModelCost, DEFAULT_HEADROOM_PERCENT, MAX_HEADROOM_PERCENT},
 	ModelId,
@@ -28,33 +26,6 @@ pub type StoredShape = Option<BoundedVec<u32, MaxDeclaredRank>>;
 /// keeps all of the model's own. The engine takes them as [`verinfer_primitives::DeclaredShapes`]
 /// ([`crate::Pallet::declared_shapes`]).
 pub type StoredShapes = BoundedVec<StoredShape, MaxDeclaredInputs>;
-
-/// What the engine's work costs: the benchmarked, worst-case time per unit of each count the
-/// engine reports ([`Usage`](verinfer_primitives::engine::Usage)).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
-pub struct EngineCost {
-	/// Picoseconds per unit of fuel, for the slowest operator mix measured.
-	pub ps_per_fuel: u64,
-	/// Picoseconds per byte of engine memory a call starts with or grows to: the copy of a
-	/// model's image and the page faults of fresh memory.
-	pub ps_per_memory_byte: u64,
-}
-
-impl EngineCost {
-	/// The weight of `fuel` units and `memory` bytes.
-	pub fn weight(&self, fuel: u64, memory: u64) -> Weight {
-		Weight::from_parts(
-			fuel.saturating_mul(self.ps_per_fuel)
-				.saturating_add(memory.saturating_mul(self.ps_per_memory_byte)),
-			0,
-		)
-	}
-
-	/// The weight of what an engine call used.
-	pub fn of(&self, usage: Usage) -> Weight {
-		self.weight(usage.fuel, usage.memory)
-	}
-}
 
 /// What the owner says about a model.
 #[derive(
@@ -105,28 +76,6 @@ pub struct Model<AccountId, Balance, BlockNumber> {
 	/// Held from the owner while the model's bytes are in state.
 	pub deposit: Balance,
 	pub created_at: BlockNumber,
-}
-
-/// The engine blob in state: its SHA-256, size and chunk count.
-#[derive(
-	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
-)]
-pub struct EngineInfo {
-	pub sha256: H256,
-	pub size: u32,
-	pub chunks: u32,
-}
-
-/// A replacement engine blob being uploaded.
-#[derive(
-	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
-)]
-pub struct EngineUpload {
-	pub sha256: H256,
-	pub size: u32,
-	pub chunks: u32,
-	/// Chunks stored so far.
-	pub received: u32,
 }
 
 /// Whether `version` is a semantic version: `MAJOR.MINOR.PATCH`, numbers without leading zeros,

@@ -53,10 +53,6 @@ pub trait WeightInfo {
 	fn deprecate() -> Weight;
 	fn transfer() -> Weight;
 	fn remove(c: u32, ) -> Weight;
-	fn begin_engine_upload() -> Weight;
-	fn upload_engine_chunk(b: u32, ) -> Weight;
-	fn activate_engine(p: u32, ) -> Weight;
-	fn cancel_engine_upload(c: u32, ) -> Weight;
 }
 
 /// The measured weights, with the runtime's database weights.
@@ -136,43 +132,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(c as u64)))
 			.saturating_add(Weight::from_parts(0, 1051115).saturating_mul(c as u64))
 	}
-	fn begin_engine_upload() -> Weight {
-		// Minimum execution time: 197_623_000 picoseconds.
-		Weight::from_parts(208_039_000, 1529)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
-	/// The range of component `b` is `[1, 1048576]`.
-	fn upload_engine_chunk(b: u32, ) -> Weight {
-		// Minimum execution time: 228_198_000 picoseconds.
-		Weight::from_parts(245_305_061, 1052089)
-			// Standard Error: 3
-			.saturating_add(Weight::from_parts(701, 0).saturating_mul(b as u64))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
-	/// The range of component `p` is `[256, 8388608]`.
-	fn activate_engine(p: u32, ) -> Weight {
-		// Minimum execution time: 2_071_280_000 picoseconds.
-		Weight::from_parts(2_996_541_366, 15767475)
-			// Standard Error: 92
-			.saturating_add(Weight::from_parts(3_574, 0).saturating_mul(p as u64))
-			.saturating_add(T::DbWeight::get().reads(18_u64))
-			.saturating_add(T::DbWeight::get().writes(17_u64))
-			.saturating_add(Weight::from_parts(0, 1).saturating_mul(p as u64))
-	}
-	/// The range of component `c` is `[1, 8]`.
-	fn cancel_engine_upload(c: u32, ) -> Weight {
-		// Minimum execution time: 250_342_000 picoseconds.
-		Weight::from_parts(267_422_542, 1529)
-			// Standard Error: 431_859
-			.saturating_add(Weight::from_parts(20_680_026, 0).saturating_mul(c as u64))
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(c as u64)))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(c as u64)))
-			.saturating_add(Weight::from_parts(0, 1051099).saturating_mul(c as u64))
-	}
 }
 
 /// The same weights with ParityDB's database weights, for tests and mocks.
@@ -232,32 +191,5 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(c as u64)))
 			.saturating_add(Weight::from_parts(0, 1051115).saturating_mul(c as u64))
-	}
-	fn begin_engine_upload() -> Weight {
-		Weight::from_parts(208_039_000, 1529)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
-	}
-	fn upload_engine_chunk(b: u32, ) -> Weight {
-		Weight::from_parts(245_305_061, 1052089)
-			.saturating_add(Weight::from_parts(701, 0).saturating_mul(b as u64))
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
-	}
-	fn activate_engine(p: u32, ) -> Weight {
-		Weight::from_parts(2_996_541_366, 15767475)
-			.saturating_add(Weight::from_parts(3_574, 0).saturating_mul(p as u64))
-			.saturating_add(ParityDbWeight::get().reads(18_u64))
-			.saturating_add(ParityDbWeight::get().writes(17_u64))
-			.saturating_add(Weight::from_parts(0, 1).saturating_mul(p as u64))
-	}
-	fn cancel_engine_upload(c: u32, ) -> Weight {
-		Weight::from_parts(267_422_542, 1529)
-			.saturating_add(Weight::from_parts(20_680_026, 0).saturating_mul(c as u64))
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(c as u64)))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
-			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(c as u64)))
-			.saturating_add(Weight::from_parts(0, 1051099).saturating_mul(c as u64))
 	}
 }

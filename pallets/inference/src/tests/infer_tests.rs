@@ -287,7 +287,7 @@ fn a_call_that_runs_out_of_fuel_fails_charged_its_whole_limit_and_changes_nothin
 fn without_an_engine_nothing_runs() {
 	new_test_ext().execute_with(|| {
 		let model = register("mlp");
-		pallet_models::Engine::<Test>::kill();
+		pallet_engine::Engine::<Test>::kill();
 		assert_refused(|| infer(CALLER, model, input("mlp")), Error::NoEngine);
 	});
 }
@@ -346,7 +346,7 @@ fn pre_execution_names_the_call_infer_makes_and_leaves_out_calls_the_checks_refu
 		let request = Inference::pre_execution(&CALLER, model, input("mlp"), FEE)
 			.expect("an admissible call is made ahead");
 		assert_eq!(request.inputs, input("mlp"));
-		assert_eq!(Some(&request.engine), pallet_models::Pallet::<Test>::engine_bytes().as_ref());
+		assert_eq!(Some(&request.engine), Engine::engine_bytes().as_ref());
 		// Made through the host function as the node's workers make it: the bytes `infer` stores.
 		assert_eq!(request.limits, pallet_models::Costs::<Test>::get(model).unwrap().call);
 		let ahead = verinfer_interface::inference::run(

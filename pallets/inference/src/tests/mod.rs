@@ -31,6 +31,7 @@ frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
 		Balances: pallet_balances,
+		Engine: pallet_engine,
 		Models: pallet_models,
 		Inference: pallet_inference,
 	}
@@ -65,10 +66,20 @@ use frame_support::traits::ConstU128;
 
 frame_support::parameter_types! {
 	/// The runtime's prices: 1 ns a unit of fuel, 0.5 ns a byte of memory.
-	pub const TestEngineCost: pallet_models::EngineCost =
-		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
+	pub const TestEngineCost: pallet_engine::EngineCost =
+		pallet_engine::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
 	pub const TestRegistrationLimits: verinfer_primitives::engine::Limits =
 		verinfer_primitives::engine::Limits::REGISTRATION;
+}
+
+impl pallet_engine::Config for Test {
+	type ChunkSize = ConstU32<{ 64 * 1024 }>;
+	type EngineCost = TestEngineCost;
+	type EngineOrigin = frame_system::EnsureRoot<AccountId>;
+	type Probe = Models;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = Models;
 }
 
 impl pallet_models::Config for Test {
@@ -80,9 +91,8 @@ impl pallet_models::Config for Test {
 	type UploadLifetime = ConstU64<10>;
 	type MaxExpiringPerBlock = ConstU32<4>;
 	type CallAdmission = Inference;
-	type EngineCost = TestEngineCost;
+	type Engine = Engine;
 	type RegistrationLimits = TestRegistrationLimits;
-	type EngineOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Test>;
 }
 
@@ -128,6 +138,7 @@ impl pallet_inference::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Models = Models;
+	type Engine = Engine;
 	type Hosts = OneHost;
 	type HostShare = HostShare;
 	type ResultRetention = ResultRetention;
@@ -158,9 +169,9 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
-	pallet_models::GenesisConfig::<Test> {
-		engine: verinfer_executor::ENGINE_BLOB.expect("the engine blob is built").to_vec(),
-		models: vec![],
+	pallet_engine::GenesisConfig::<Test> {
+		blob: verinfer_executor::ENGINE_BLOB.expect("the engine blob is built").to_vec(),
+		..Default::default()
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();

@@ -52,20 +52,3 @@ fn only_a_deprecated_model_may_be_removed_and_removal_releases_everything() {
 		assert_eq!(model_events().last(), Some(&Event::ModelRemoved { id }));
 	});
 }
-
-#[test]
-fn the_engine_in_state_is_what_the_host_functions_are_given() {
-	new_test_ext().execute_with(|| {
-		let engine = crate::Pallet::<Test>::engine_bytes().unwrap();
-		let blob = ENGINE_BLOB.unwrap();
-		assert_eq!(engine.sha256, id_of(blob).0);
-		assert_eq!(engine.keys.len(), blob.len().div_ceil(CHUNK as usize));
-		use codec::Decode;
-		let stored: Vec<u8> = engine
-			.keys
-			.iter()
-			.flat_map(|key| Vec::<u8>::decode(&mut &sp_io::storage::get(key).unwrap()[..]).unwrap())
-			.collect();
-		assert_eq!(stored, blob);
-	});
-}

@@ -1,5 +1,6 @@
-//! The mock runtime: System, Balances and the models pallet, with the real engine blob in state and
-//! the real inference host functions (run natively, as the node runs them).
+//! The mock runtime: System, Balances, the engine pallet and the models pallet, with the real
+//! engine blob in state and the real inference host functions (run natively, as the node runs
+//! them).
 
 mod engine_tests;
 mod management_tests;
@@ -19,6 +20,7 @@ frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
 		Balances: pallet_balances,
+		Engine: pallet_engine,
 		Models: pallet_models,
 	}
 );
@@ -52,10 +54,20 @@ parameter_types! {
 
 frame_support::parameter_types! {
 	/// The runtime's prices: 1 ns a unit of fuel, 0.5 ns a byte of memory.
-	pub const TestEngineCost: pallet_models::EngineCost =
-		pallet_models::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
+	pub const TestEngineCost: pallet_engine::EngineCost =
+		pallet_engine::EngineCost { ps_per_fuel: 1_000, ps_per_memory_byte: 500 };
 	pub const TestRegistrationLimits: verinfer_primitives::engine::Limits =
 		verinfer_primitives::engine::Limits { fuel: 1 << 29, memory: 128 << 20 };
+}
+
+impl pallet_engine::Config for Test {
+	type ChunkSize = ConstU32<CHUNK>;
+	type EngineCost = TestEngineCost;
+	type EngineOrigin = frame_system::EnsureRoot<AccountId>;
+	type Probe = Models;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = Models;
 }
 
 impl pallet_models::Config for Test {
@@ -67,9 +79,8 @@ impl pallet_models::Config for Test {
 	type UploadLifetime = UploadLifetime;
 	type MaxExpiringPerBlock = ConstU32<4>;
 	type CallAdmission = ();
-	type EngineCost = TestEngineCost;
+	type Engine = Engine;
 	type RegistrationLimits = TestRegistrationLimits;
-	type EngineOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = ();
 }
 
@@ -87,9 +98,9 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
-	pallet_models::GenesisConfig::<Test> {
-		engine: ENGINE_BLOB.expect("the engine blob is built").to_vec(),
-		models: vec![],
+	pallet_engine::GenesisConfig::<Test> {
+		blob: ENGINE_BLOB.expect("the engine blob is built").to_vec(),
+		..Default::default()
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
