@@ -1,6 +1,7 @@
 //! The Verinfer validator node: the service (Aura + GRANDPA, or instant/manual seal for
 //! development), its JSON-RPC, and the `verinfer` command line with the client subcommands that
-//! model owners, dApps and hosts use. The `verinfer` binary is [`command::run`].
+//! model owners, dApps and hosts use (through `verinfer_client`). The `verinfer` binary is
+//! [`command::run`].
 
 // sc-cli's runner and sc-service's builders fix the error types (`sc_cli::Error`,
 // `sc_service::Error`, ~180 bytes); they are returned once, at start-up, so their size costs nothing.
@@ -10,7 +11,6 @@
 mod benchmarking;
 pub mod chain_spec;
 pub mod cli;
-pub mod client;
 pub mod command;
 pub mod commands;
 pub mod inference;

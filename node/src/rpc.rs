@@ -4,8 +4,13 @@
 //! - `system_accountNextIndex`: an account's next nonce, counting its transactions in the pool.
 //! - `payment_queryInfo` / `payment_queryFeeDetails`: the fee a transaction will pay.
 //! - `engine_createBlock` / `engine_finalizeBlock`: seal on demand, only in the sealing modes.
-//! - `models_*`, `inference_*`, `hosts_*`: Verinfer's own ([`verinfer`]).
+//! - `models_*`, `inference_*`, `hosts_*`: Verinfer's own, typed in `verinfer_client::api` (the
+//!   client calls the traits this serves): `models.rs`, `inference.rs`, `hosts.rs`, over the state
+//!   they share (`verinfer.rs`).
 
+mod hosts;
+mod inference;
+mod models;
 mod verinfer;
 
 use std::sync::Arc;
@@ -56,7 +61,7 @@ where
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
-	use verinfer::{HostsApiServer, InferenceApiServer, ModelsApiServer};
+	use verinfer_client::api::{HostsApiServer, InferenceApiServer, ModelsApiServer};
 
 	let FullDeps { client, pool, seal_commands_sink, inference_cache } = deps;
 	let mut module = RpcModule::new(());

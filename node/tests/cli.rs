@@ -5,9 +5,9 @@
 mod common;
 
 use common::{fixture, verinfer, Node};
-use serde_json::Value;
-use sp_core::crypto::Ss58Codec;
+use sp_core::{crypto::Ss58Codec, H256};
 use sp_keyring::Sr25519Keyring::{Bob, Charlie, Dave};
+use verinfer_client::api::ModelState;
 use verinfer_executor::{
 	digest::{hex, sha256},
 	engine::Engine,
@@ -173,9 +173,9 @@ async fn an_owner_a_host_and_a_dapp_drive_every_subcommand_and_the_chain_agrees(
 		assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
 		assert!(stderr.contains(expected), "{args:?}: expected `{expected}` in {stderr}");
 	};
-	let model_json = |id: String| {
-		let rpc = &rpc;
-		async move { rpc.call("models_get", jsonrpsee::rpc_params![id]).await }
+	let model = |id: &str| {
+		let (rpc, id) = (&rpc, H256::from_slice(&common::unhex(id)));
+		async move { rpc.model(id).await.expect("registered") }
 	};
 	let free = |who: AccountId| {
 		let rpc = &rpc;
@@ -209,10 +209,10 @@ async fn an_owner_a_host_and_a_dapp_drive_every_subcommand_and_the_chain_agrees(
 		"//Bob",
 	]);
 	assert_eq!(field(&registered, "model id"), id);
-	let model = model_json(id.clone()).await;
-	assert_eq!(model["owner"], bob.to_ss58check());
-	assert_eq!(model["fee"], (2 * MILLI_UNIT).to_string());
-	assert_eq!(model["status"], "active");
+	let registered = model(&id).await;
+	assert_eq!(registered.owner, bob);
+	assert_eq!(registered.fee, 2 * MILLI_UNIT);
+	assert_eq!(registered.status, ModelState::Active);
 
 	// Everyone can list and inspect it.
 	let listed = ok(&["model", "list"]);
@@ -243,10 +243,10 @@ async fn an_owner_a_host_and_a_dapp_drive_every_subcommand_and_the_chain_agrees(
 		"//Charlie",
 	]);
 	ok(&["host", "serve", &id, "--suri", "//Charlie"]);
-	let hosts = rpc.call("hosts_list", jsonrpsee::rpc_params![&id]).await;
-	assert_eq!(hosts[0]["account"], charlie.to_ss58check());
-	assert_eq!(hosts[0]["active"], (25 * UNIT).to_string());
-	assert_eq!(hosts[0]["endpoint"], endpoint);
+	let hosts = rpc.hosts(model(&id).await.id).await;
+	assert_eq!(hosts[0].account, charlie);
+	assert_eq!(hosts[0].active, 25 * UNIT);
+	assert_eq!(hosts[0].endpoint, endpoint);
 	let host = ok(&["host", "show", &charlie.to_ss58check()]);
 	assert_eq!(host, ok(&["host", "show", "--suri", "//Charlie"]));
 	assert_eq!(field(&host, "bonded"), "25 VINF");
@@ -272,12 +272,12 @@ async fn an_owner_a_host_and_a_dapp_drive_every_subcommand_and_the_chain_agrees(
 
 	// The owner re-prices; nobody else may.
 	ok(&["model", "set-fee", &id, "0.05VINF", "--suri", "//Bob"]);
-	assert_eq!(model_json(id.clone()).await["fee"], (50 * MILLI_UNIT).to_string());
+	assert_eq!(model(&id).await.fee, 50 * MILLI_UNIT);
 	fails(&["model", "set-fee", &id, "1", "--suri", "//Dave"], 1, "Models(NotOwner)");
 
 	// The host stops serving and unbonds: the stake stays held for the unbonding period.
 	ok(&["host", "stop-serving", &id, "--suri", "//Charlie"]);
-	assert_eq!(rpc.call("hosts_list", jsonrpsee::rpc_params![&id]).await, Value::Array(vec![]));
+	assert_eq!(rpc.hosts(model(&id).await.id).await, vec![]);
 	let unbonded = ok(&["host", "unbond", "5VINF", "--suri", "//Charlie"]);
 	assert_eq!(field(&unbonded, "bonded"), "20 VINF");
 	assert_eq!(field(&unbonded, "unbonding"), "5 VINF");
@@ -289,7 +289,7 @@ async fn an_owner_a_host_and_a_dapp_drive_every_subcommand_and_the_chain_agrees(
 
 	// The owner deprecates the model: new calls are refused, the stored result stays.
 	ok(&["model", "deprecate", &id, "--suri", "//Bob"]);
-	assert_eq!(model_json(id.clone()).await["status"], "deprecated");
+	assert_eq!(model(&id).await.status, ModelState::Deprecated);
 	assert_eq!(field(&ok(&["model", "show", &id]), "status"), "deprecated");
 	let dave_before = free(dave.clone()).await;
 	fails(

@@ -11,9 +11,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{fixture, hex, read_fixture, verinfer, Network, Rpc};
-use serde_json::Value;
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
+use verinfer_client::api::StoredResult;
 use verinfer_executor::{digest::model_id, engine::Engine, local};
 use verinfer_formats::json_npy::from_npy;
 use verinfer_primitives::tensor::{DType, Tensor};
@@ -80,12 +80,12 @@ async fn assert_same_chain(rpcs: &[&Rpc], number: u32) -> H256 {
 }
 
 /// The stored results `0..count` at `at`, as each node returns them; all equal.
-async fn assert_same_results(rpcs: &[&Rpc], count: u64, at: H256) -> Vec<Value> {
+async fn assert_same_results(rpcs: &[&Rpc], count: u64, at: H256) -> Vec<StoredResult> {
 	let mut first = Vec::new();
 	for (index, rpc) in rpcs.iter().enumerate() {
 		for id in 0..count {
-			let result = rpc.call("inference_result", jsonrpsee::rpc_params![id, at]).await;
-			assert!(!result.is_null(), "node {index} has no result {id}");
+			let result = rpc.result(id, Some(at)).await;
+			let result = result.unwrap_or_else(|| panic!("node {index} has no result {id}"));
 			if index == 0 {
 				first.push(result);
 			} else {
@@ -112,8 +112,7 @@ async fn wait_results_final(rpc: &Rpc, count: u64, lags: &mut Vec<u32>) -> (u32,
 	let deadline = Instant::now() + FINALITY_WAIT;
 	loop {
 		let (number, hash) = finalized(rpc).await;
-		let last = rpc.call("inference_result", jsonrpsee::rpc_params![count - 1, hash]).await;
-		if !last.is_null() {
+		if rpc.result(count - 1, Some(hash)).await.is_some() {
 			return (number, hash);
 		}
 		assert!(Instant::now() < deadline, "the calls were not all finalized in time");
@@ -188,13 +187,11 @@ async fn three_validators_agree_on_every_inference_output_and_a_new_node_syncs_t
 	let results = assert_same_results(&all, calls, head).await;
 
 	// And every stored output is what `verinfer model run` computes for its input.
-	let mut stored: Vec<String> =
-		results.iter().map(|r| r["outputHash"].as_str().unwrap().to_string()).collect();
+	let mut stored: Vec<String> = results.iter().map(|r| hex(&r.output_hash.0)).collect();
 	stored.sort();
 	expected.sort();
 	assert_eq!(stored, expected);
-	let blocks: std::collections::BTreeSet<u64> =
-		results.iter().map(|r| r["at"].as_u64().unwrap()).collect();
+	let blocks: std::collections::BTreeSet<u32> = results.iter().map(|r| r.at).collect();
 	assert!(blocks.len() > 1, "the calls went into one block: {blocks:?}");
 	println!(
 		"agreement: 3 validators, {calls} inferences in {} blocks #{}..#{} (first submitted for \
@@ -473,20 +470,18 @@ async fn bad_input_from_many_accounts_and_sustained_load_lose_nothing_and_stop_n
 	// exactly its accepted calls.
 	let (head_number, head) =
 		wait_results_final(&rpcs[0], requests_before + accepted, &mut lags).await;
-	let extra = rpcs[0]
-		.call("inference_result", jsonrpsee::rpc_params![requests_before + accepted, head])
-		.await;
-	assert!(extra.is_null(), "more results than accepted calls");
+	let extra = rpcs[0].result(requests_before + accepted, Some(head)).await;
+	assert!(extra.is_none(), "more results than accepted calls");
 	for ((sender, (sent, _)), before) in senders.iter().zip(&counts).zip(&nonces_before) {
 		let nonce = rpcs[0].account(&sender.to_account_id(), Some(head)).await.nonce;
 		assert_eq!((nonce - before) as u64, *sent, "{sender:?}'s transactions");
 	}
 	wait_finalized(&all, head_number).await;
 	assert_same_chain(&all, head_number).await;
-	let mut per_block = std::collections::BTreeMap::<u64, u32>::new();
+	let mut per_block = std::collections::BTreeMap::<u32, u32>::new();
 	for id in requests_before..requests_before + accepted {
-		let result = rpcs[0].call("inference_result", jsonrpsee::rpc_params![id, head]).await;
-		*per_block.entry(result["at"].as_u64().unwrap()).or_default() += 1;
+		let result = rpcs[0].result(id, Some(head)).await.expect("a result per accepted call");
+		*per_block.entry(result.at).or_default() += 1;
 	}
 	let blocks = head_number - first_block + 1;
 	println!(

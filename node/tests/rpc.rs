@@ -8,7 +8,11 @@ use std::time::Duration;
 use common::{hex, read_fixture, Node, Rpc};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use serde_json::Value;
+use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob};
+use verinfer_client::api::{
+	DryRun, HostInfo, Inspection, ModelInfo, ModelState, StoredResult, Verdict,
+};
 use verinfer_executor::{digest::sha256, engine::Engine, local};
 use verinfer_formats::json_npy::{from_json, from_npy, to_json};
 use verinfer_primitives::tensor::Tensor;
@@ -18,6 +22,15 @@ const BLOCK_WAIT: Duration = Duration::from_secs(120);
 
 fn tensor_json(tensor: &Tensor) -> Value {
 	serde_json::from_str(&to_json(tensor).unwrap()).unwrap()
+}
+
+/// `json`, the answer of a method, read as the typed client reads it (`verinfer_client::api`):
+/// every field read, none lost (it writes back to the same JSON).
+fn typed<T: serde::Serialize + serde::de::DeserializeOwned>(json: &Value) -> T {
+	let typed: T = serde_json::from_value(json.clone())
+		.unwrap_or_else(|e| panic!("the client cannot read {json}: {e}"));
+	assert_eq!(&serde_json::to_value(&typed).unwrap(), json, "the client's reading loses fields");
+	typed
 }
 
 /// The error a method answers with: (code, message).
@@ -59,6 +72,10 @@ async fn models_inference_and_hosts_are_readable_and_callable_in_json() {
 	assert_eq!(model["analysis"]["inputs"][0]["shape"], serde_json::json!([1, 4]));
 	assert!(model["callWeight"]["refTime"].as_u64().unwrap() > 0);
 	assert_eq!(rpc.call("models_get", rpc_params![hex(&[7; 32])]).await, Value::Null);
+	let id = H256(sha256(&mlp));
+	assert_eq!(rpc.model(id).await, Some(typed::<ModelInfo>(&model)));
+	let listed: Vec<ModelInfo> = typed(&models);
+	assert!(listed.iter().any(|listed| listed.id == id && listed.status == ModelState::Active));
 
 	// inference_dryRun: the outputs `verinfer model run` computes, in JSON.
 	let input = from_npy(&read_fixture("models/mlp.input0.npy")).unwrap();
@@ -74,6 +91,9 @@ async fn models_inference_and_hosts_are_readable_and_callable_in_json() {
 	assert_eq!(outputs, expected.outputs);
 	assert_eq!(dry["outputHash"], hex(&expected.outputs_hash));
 	assert_eq!(dry["fee"], MILLI_UNIT.to_string());
+	let typed_dry: DryRun = typed(&dry);
+	assert_eq!(typed_dry.fee, MILLI_UNIT);
+	assert_eq!(rpc.client.dry_run(id, vec![input.clone()]).await.unwrap(), typed_dry);
 
 	// A refusal names the pallet error; a tensor that is not one is a parameter error.
 	let wrong = Tensor::new(input.dtype, vec![1, 2], input.data[..8].to_vec()).unwrap();
@@ -111,6 +131,9 @@ async fn models_inference_and_hosts_are_readable_and_callable_in_json() {
 	assert_eq!(result["outputs"], dry["outputs"]);
 	assert_eq!(result["caller"], Bob.to_account_id().to_string());
 	assert_eq!(rpc.call("inference_result", rpc_params![request_id + 1]).await, Value::Null);
+	let stored: StoredResult = typed(&result);
+	assert_eq!((&stored.caller, stored.output_hash), (&Bob.to_account_id(), typed_dry.output_hash));
+	assert_eq!(rpc.result(request_id, None).await, Some(stored));
 
 	// hosts_list: Bob bonds and serves the model.
 	let bond = RuntimeCall::Hosting(pallet_hosting::Call::bond { amount: 10 * UNIT });
@@ -122,6 +145,7 @@ async fn models_inference_and_hosts_are_readable_and_callable_in_json() {
 	assert_eq!(hosts[0]["active"], (10 * UNIT).to_string());
 	assert_eq!(hosts[0]["models"], serde_json::json!([mlp_id]));
 	assert_eq!(rpc.call("hosts_list", rpc_params![]).await, hosts);
+	assert_eq!(rpc.hosts(id).await, typed::<Vec<HostInfo>>(&hosts));
 	assert!(node.stop().success());
 }
 
@@ -137,13 +161,18 @@ async fn models_inspect_gives_the_chains_verdict_and_is_unsafe() {
 	assert!(report["callsPerBlock"].as_u64().unwrap() > 1, "{report}");
 	let model = rpc.call("models_get", rpc_params![hex(&sha256(&cnn))]).await;
 	assert_eq!(report["analysis"], model["analysis"], "inspect analyses as registration did");
+	let inspection: Inspection = typed(&report);
+	assert_eq!(inspection.verdict, Verdict::Accepted);
+	assert_eq!(rpc.client.inspect(&cnn, vec![]).await.unwrap(), inspection);
 
 	let hostile = read_fixture("hostile/random_normal.onnx");
 	let report = rpc.call("models_inspect", rpc_params![hex(&hostile)]).await;
 	assert_eq!(report["verdict"], "refused");
 	assert!(report["reasons"].to_string().contains("RandomNormal"), "{report}");
+	assert_eq!(typed::<Inspection>(&report).verdict, Verdict::Refused);
 	let report = rpc.call("models_inspect", rpc_params![hex(b"not a model")]).await;
 	assert_eq!(report["verdict"], "refused", "{report}");
+	assert!(typed::<Inspection>(&report).analysis.is_none(), "{report}");
 	assert!(node.stop().success());
 
 	let mut node = Node::start(&["--dev", "--tmp", "--rpc-methods", "safe"]);

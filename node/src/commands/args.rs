@@ -8,7 +8,7 @@ use verinfer_primitives::DeclaredShapes;
 
 use verinfer_runtime::{Balance, TOKEN_DECIMALS, TOKEN_SYMBOL};
 
-use crate::client::{self, ClientError};
+use verinfer_client::ClientError;
 
 /// How long a command waits for its transaction to be in a final block.
 pub const FINAL_TIMEOUT: Duration = Duration::from_secs(120);
@@ -31,7 +31,7 @@ pub struct SignerArgs {
 
 impl SignerArgs {
 	pub fn pair(&self) -> Result<sp_core::sr25519::Pair, ClientError> {
-		client::pair(&self.suri)
+		verinfer_client::pair(&self.suri)
 	}
 }
 
@@ -68,11 +68,6 @@ impl FromStr for Amount {
 		let padded = format!("{whole}{fraction:0<width$}", width = TOKEN_DECIMALS as usize);
 		padded.parse().map(Amount).map_err(|_| usage())
 	}
-}
-
-/// A balance as the node's JSON-RPC writes it: a decimal string.
-pub fn balance(value: &serde_json::Value) -> Option<Balance> {
-	value.as_str()?.parse().ok()
 }
 
 /// A balance in tokens, exact: `0.001 VINF`, `10 VINF`.

@@ -13,7 +13,7 @@ use super::{
 	args::{Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
 	finish_async,
 };
-use crate::client::{Client, ClientError, Included};
+use verinfer_client::{Client, ClientError, Included};
 
 /// `verinfer host …`
 #[derive(Debug, clap::Subcommand)]
@@ -238,7 +238,7 @@ async fn show(cmd: &HostShowCmd) -> Result<(), ClientError> {
 	let account: AccountId = match (&cmd.account, &cmd.suri) {
 		(Some(account), _) => AccountId::from_ss58check(account)
 			.map_err(|e| ClientError(format!("{account:?} is not an SS58 account: {e:?}")))?,
-		(None, Some(suri)) => crate::client::pair(suri)?.public().into(),
+		(None, Some(suri)) => verinfer_client::pair(suri)?.public().into(),
 		(None, None) => return Err(ClientError("give an account or --suri".into())),
 	};
 	let node = Client::connect(&cmd.node.url).await?;
@@ -267,8 +267,8 @@ async fn show(cmd: &HostShowCmd) -> Result<(), ClientError> {
 		println!("serves      no models");
 	}
 	for model in &record.models {
-		let info = node.call("models_get", jsonrpsee::rpc_params![hex(&model.0)]).await?;
-		println!("serves      {} {}", hex(&model.0), info["name"].as_str().unwrap_or("(removed)"));
+		let name = node.model(*model).await?.map(|info| info.name);
+		println!("serves      {} {}", hex(&model.0), name.as_deref().unwrap_or("(removed)"));
 	}
 	Ok(())
 }

@@ -5,18 +5,17 @@
 
 use std::path::PathBuf;
 
-use serde_json::Value;
 use sp_core::H256;
+use verinfer_client::{api, Client, ClientError};
 use verinfer_executor::digest::hex;
-use verinfer_formats::{json_npy, read_tensor, write_tensor};
+use verinfer_formats::{read_tensor, write_tensor};
 use verinfer_primitives::tensor::Tensor;
 use verinfer_runtime::{RuntimeCall, RuntimeEvent};
 
 use super::{
-	args::{balance, Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
+	args::{Amount, NodeArgs, SignerArgs, Tokens, FINAL_TIMEOUT},
 	finish_async, Failure,
 };
-use crate::client::{Client, ClientError};
 
 /// `verinfer infer`
 #[derive(Debug, clap::Args)]
@@ -68,16 +67,14 @@ async fn infer(cmd: &InferCmd) -> Result<(), Failure> {
 	let signer = cmd.signer.pair()?;
 	let inputs = cmd.inputs.iter().map(|path| read_tensor(path)).collect::<Result<Vec<_>, _>>()?;
 	let node = Client::connect(&cmd.node.url).await?;
-	let model_id = hex(&cmd.model.0);
 	let max_fee = match cmd.max_fee {
 		Some(Amount(fee)) => fee,
-		None => {
-			let model = node.call("models_get", jsonrpsee::rpc_params![&model_id]).await?;
-			if model.is_null() {
-				return Err(ClientError(format!("no model {model_id} on this chain")).into());
-			}
-			balance(&model["fee"])
-				.ok_or_else(|| ClientError(format!("models_get: no fee in {model}")))?
+		None => match node.model(cmd.model).await? {
+			Some(model) => model.fee,
+			None => {
+				let id = hex(&cmd.model.0);
+				return Err(ClientError(format!("no model {id} on this chain")).into());
+			},
 		},
 	};
 	let call =
@@ -105,10 +102,10 @@ async fn infer(cmd: &InferCmd) -> Result<(), Failure> {
 		Some(outputs) => outputs,
 		// Too large for the event: read the stored result at the call's block.
 		None => {
-			let stored = node
-				.call("inference_result", jsonrpsee::rpc_params![request_id, included.block])
-				.await?;
-			tensors(&stored["outputs"])?
+			let stored = node.result(request_id, Some(included.block)).await?.ok_or_else(|| {
+				ClientError(format!("no result {request_id} in the call's block"))
+			})?;
+			api::tensors(stored.outputs)
 		},
 	};
 	println!("request id  {request_id}");
@@ -121,37 +118,21 @@ async fn infer(cmd: &InferCmd) -> Result<(), Failure> {
 
 async fn result(cmd: &ResultCmd) -> Result<(), Failure> {
 	let node = Client::connect(&cmd.node.url).await?;
-	let stored = node.call("inference_result", jsonrpsee::rpc_params![cmd.request_id]).await?;
-	if stored.is_null() {
+	let Some(stored) = node.result(cmd.request_id, None).await? else {
 		return Err(ClientError(format!(
 			"no result {} on this chain (never made, or older than the retention period)",
 			cmd.request_id
 		))
 		.into());
-	}
+	};
 	println!("request id  {}", cmd.request_id);
-	for (label, key) in [("model", "model"), ("caller", "caller"), ("block", "at")] {
-		println!(
-			"{label:<12}{}",
-			stored[key].as_str().map(str::to_string).unwrap_or(stored[key].to_string())
-		);
-	}
-	println!("fee paid    {}", Tokens(balance(&stored["fee"]).unwrap_or_default()));
-	print_outputs(&tensors(&stored["outputs"])?, &cmd.outputs)?;
-	println!("outputs sha256 {}", stored["outputHash"].as_str().unwrap_or_default());
+	println!("model       {}", hex(&stored.model.0));
+	println!("caller      {}", stored.caller);
+	println!("block       {}", stored.at);
+	println!("fee paid    {}", Tokens(stored.fee));
+	print_outputs(&api::tensors(stored.outputs), &cmd.outputs)?;
+	println!("outputs sha256 {}", hex(&stored.output_hash.0));
 	Ok(())
-}
-
-/// Tensors from the node's JSON.
-fn tensors(value: &Value) -> Result<Vec<Tensor>, ClientError> {
-	value
-		.as_array()
-		.ok_or_else(|| ClientError(format!("not a list of tensors: {value}")))?
-		.iter()
-		.map(|tensor| {
-			json_npy::from_json(&tensor.to_string()).map_err(|e| ClientError(e.to_string()))
-		})
-		.collect()
 }
 
 fn print_outputs(outputs: &[Tensor], files: &[PathBuf]) -> Result<(), Failure> {

@@ -1,7 +1,7 @@
 //! The client subcommands of `verinfer`, for model owners, dApps and hosts: `model`
 //! ([`model`]: check and run locally; [`owner`]: register, list, show, set-fee, deprecate),
 //! `infer` and `result` ([`infer`]), `host` ([`hosting`]). What they share is [`args`]; they talk
-//! to a node through [`crate::client`].
+//! to a node through `verinfer_client`.
 //!
 //! **One exit-code policy** ([`Failure`]): 0 when the command did its work; 1, with one line on
 //! stderr, when it could not (a file, the node, the network, a transaction the chain did not
@@ -19,7 +19,7 @@ use verinfer_executor::{engine::HostError, local::LocalError};
 use verinfer_formats::FileError;
 use verinfer_primitives::engine::EngineError;
 
-use crate::client::ClientError;
+use verinfer_client::ClientError;
 
 /// Why a command failed, which decides its exit status.
 #[derive(Debug)]

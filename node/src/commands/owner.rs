@@ -8,17 +8,19 @@
 
 use std::path::PathBuf;
 
-use serde_json::Value;
 use sp_core::H256;
+use verinfer_client::{
+	api::{ModelInfo, ModelState, SpecInfo},
+	Client, ClientError,
+};
 use verinfer_executor::digest::{hex, model_id};
 use verinfer_formats::read_file;
 use verinfer_runtime::{RuntimeCall, RuntimeEvent};
 
 use super::{
-	args::{balance, declared, Amount, NodeArgs, ShapeArg, SignerArgs, Tokens, FINAL_TIMEOUT},
+	args::{declared, Amount, NodeArgs, ShapeArg, SignerArgs, Tokens, FINAL_TIMEOUT},
 	Failure,
 };
-use crate::client::{Client, ClientError};
 
 /// The runtime's chunk size (`pallet_models::Config::ChunkSize`).
 const CHUNK: usize = 1 << 20;
@@ -82,8 +84,7 @@ pub async fn register(cmd: &RegisterCmd) -> Result<(), Failure> {
 
 	let node = Client::connect(&cmd.node.url).await?;
 	let model_id = hex(&id.0);
-	let existing = node.call("models_get", jsonrpsee::rpc_params![&model_id]).await?;
-	if !existing.is_null() {
+	if node.model(id).await?.is_some() {
 		return Err(ClientError(format!("model {model_id} is already on this chain")).into());
 	}
 	let size = u32::try_from(bytes.len()).map_err(|_| too_long("model"))?;
@@ -211,119 +212,91 @@ pub struct DeprecateCmd {
 	pub node: NodeArgs,
 }
 
-/// A decimal-string balance of the node's JSON as tokens.
-fn tokens(value: &Value) -> Tokens {
-	Tokens(balance(value).unwrap_or_default())
-}
-
 /// A model's status in a word: `active`, `deprecated`, `uploading (2/3 chunks)`.
-fn status(model: &Value) -> String {
-	match &model["status"] {
-		Value::String(status) => status.clone(),
-		status => format!(
-			"uploading ({}/{} chunks, expires at block #{})",
-			status["uploading"]["received"], model["chunks"], status["uploading"]["expiresAt"]
+fn status(model: &ModelInfo) -> String {
+	match model.status {
+		ModelState::Active => "active".into(),
+		ModelState::Deprecated => "deprecated".into(),
+		ModelState::Uploading { received, expires_at } => format!(
+			"uploading ({received}/{} chunks, expires at block #{expires_at})",
+			model.chunks
 		),
 	}
 }
 
 pub async fn list(cmd: &ListCmd) -> Result<(), ClientError> {
 	let node = Client::connect(&cmd.node.url).await?;
-	let models = node.call("models_list", jsonrpsee::rpc_params![]).await?;
-	let models = models.as_array().cloned().unwrap_or_default();
+	let models = node.models().await?;
 	if models.is_empty() {
 		println!("no models on this chain");
 		return Ok(());
 	}
 	println!("{:<66}  {:<10}  {:>20}  name", "id", "status", "fee");
 	for model in models {
-		let state = match &model["status"] {
-			Value::String(status) => status.clone(),
-			_ => "uploading".into(),
+		let state = match model.status {
+			ModelState::Uploading { .. } => "uploading".into(),
+			_ => status(&model),
 		};
 		println!(
 			"{:<66}  {state:<10}  {:>20}  {} {}",
-			model["id"].as_str().unwrap_or_default(),
-			tokens(&model["fee"]).to_string(),
-			model["name"].as_str().unwrap_or_default(),
-			model["version"].as_str().unwrap_or_default(),
+			hex(&model.id.0),
+			Tokens(model.fee).to_string(),
+			model.name,
+			model.version,
 		);
 	}
 	Ok(())
 }
 
-/// `name dtype [shape]` of a tensor spec in the node's JSON.
-fn spec(spec: &Value) -> String {
-	let dims: Vec<String> =
-		spec["shape"].as_array().into_iter().flatten().map(|dim| dim.to_string()).collect();
-	format!(
-		"{} {} [{}]",
-		spec["name"].as_str().unwrap_or_default(),
-		spec["dtype"].as_str().unwrap_or_default(),
-		dims.join(", ")
-	)
-}
-
-/// Picoseconds of reference time as milliseconds.
-fn millis(weight: &Value) -> String {
-	format!("{:.2} ms", weight["refTime"].as_u64().unwrap_or_default() as f64 / 1e9)
+/// `name dtype [shape]` of a tensor spec.
+fn spec(spec: &SpecInfo) -> String {
+	let dims: Vec<String> = spec.shape.iter().map(u32::to_string).collect();
+	format!("{} {} [{}]", spec.name, spec.dtype, dims.join(", "))
 }
 
 pub async fn show(cmd: &ShowCmd) -> Result<(), ClientError> {
 	let node = Client::connect(&cmd.node.url).await?;
 	let id = hex(&cmd.id.0);
-	let model = node.call("models_get", jsonrpsee::rpc_params![&id]).await?;
-	if model.is_null() {
+	let Some(model) = node.model(cmd.id).await? else {
 		return Err(ClientError(format!("no model {id} on this chain")));
-	}
-	let text = |key: &str| model[key].as_str().unwrap_or_default().to_string();
+	};
 	println!("model id    {id}");
-	println!("name        {} {}", text("name"), text("version"));
-	if !text("description").is_empty() {
-		println!("description {}", text("description"));
+	println!("name        {} {}", model.name, model.version);
+	if !model.description.is_empty() {
+		println!("description {}", model.description);
 	}
-	println!("owner       {}", text("owner"));
+	println!("owner       {}", model.owner);
 	println!("status      {}", status(&model));
-	println!("fee         {}", tokens(&model["fee"]));
-	let chunks = model["chunks"].as_u64().unwrap_or_default();
-	let plural = if chunks == 1 { "" } else { "s" };
-	println!("size        {} bytes in {chunks} chunk{plural}", model["size"]);
-	println!("deposit     {}", tokens(&model["deposit"]));
-	println!("created at  block #{}", model["createdAt"]);
-	let analysis = &model["analysis"];
-	for input in analysis["inputs"].as_array().into_iter().flatten() {
-		println!("input       {}", spec(input));
-	}
-	for output in analysis["outputs"].as_array().into_iter().flatten() {
-		println!("output      {}", spec(output));
-	}
-	if let Some(operators) = analysis["operators"].as_array() {
-		let operators: Vec<String> = operators
-			.iter()
-			.map(|o| format!("{} ×{}", o["operator"].as_str().unwrap_or_default(), o["count"]))
-			.collect();
+	println!("fee         {}", Tokens(model.fee));
+	let plural = if model.chunks == 1 { "" } else { "s" };
+	println!("size        {} bytes in {} chunk{plural}", model.size, model.chunks);
+	println!("deposit     {}", Tokens(model.deposit));
+	println!("created at  block #{}", model.created_at);
+	if let Some(analysis) = &model.analysis {
+		for input in &analysis.inputs {
+			println!("input       {}", spec(input));
+		}
+		for output in &analysis.outputs {
+			println!("output      {}", spec(output));
+		}
+		let operators: Vec<String> =
+			analysis.operators.iter().map(|o| format!("{} ×{}", o.operator, o.count)).collect();
 		println!("operators   {}", operators.join(", "));
-		let cost = &analysis["cost"];
 		println!(
 			"cost        {} multiply-adds, {} elements touched",
-			cost["multiplyAdds"], cost["elementsTouched"]
+			analysis.cost.multiply_adds, analysis.cost.elements_touched
 		);
 	}
-	if !model["callWeight"].is_null() {
-		println!("call weight {}", millis(&model["callWeight"]));
+	if let Some(weight) = model.call_weight {
+		// Picoseconds of reference time as milliseconds.
+		println!("call weight {:.2} ms", weight.ref_time as f64 / 1e9);
 	}
-	let hosts = node.call("hosts_list", jsonrpsee::rpc_params![&id]).await?;
-	let hosts = hosts.as_array().cloned().unwrap_or_default();
+	let hosts = node.hosts(Some(cmd.id)).await?;
 	if hosts.is_empty() {
 		println!("hosts       none (the owner receives the whole fee)");
 	}
 	for host in hosts {
-		println!(
-			"host        {} bonded {} {}",
-			host["account"].as_str().unwrap_or_default(),
-			tokens(&host["active"]),
-			host["endpoint"].as_str().unwrap_or_default()
-		);
+		println!("host        {} bonded {} {}", host.account, Tokens(host.active), host.endpoint);
 	}
 	Ok(())
 }

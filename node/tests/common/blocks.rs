@@ -159,9 +159,8 @@ pub async fn produce_with(
 	let last = first_request + calls - 1;
 	let mut progress = (first_request, Instant::now());
 	let last_block = loop {
-		let result = rpc.call("inference_result", jsonrpsee::rpc_params![last]).await;
-		if !result.is_null() {
-			break result["at"].as_u64().unwrap();
+		if let Some(result) = rpc.result(last, None).await {
+			break result.at;
 		}
 		let results = rpc.next_request_id().await;
 		if Instant::now() > deadline {

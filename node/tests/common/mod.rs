@@ -18,7 +18,10 @@ use std::{
 use serde_json::Value;
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
-use verinfer_node::client::{Client, ClientError};
+use verinfer_client::{
+	api::{HostInfo, ModelInfo, StoredResult},
+	Client, ClientError,
+};
 use verinfer_runtime::{AccountId, Balance, Nonce, RuntimeCall, UncheckedExtrinsic};
 
 /// How long a node may take to open its RPC port: a cold start compiles the runtime Wasm.
@@ -292,7 +295,7 @@ fn rpc_address(line: &str) -> Option<String> {
 	(!addr.is_empty()).then(|| addr.to_string())
 }
 
-/// The node's own JSON-RPC client (`verinfer_node::client`, what the CLI uses), panicking on
+/// The node's own JSON-RPC client (`verinfer_client`, what the CLI uses), panicking on
 /// failure as tests want.
 pub struct Rpc {
 	pub client: Client,
@@ -305,6 +308,21 @@ fn ok<T>(what: &str, result: Result<T, ClientError>) -> T {
 impl Rpc {
 	pub async fn call(&self, method: &str, params: jsonrpsee::core::params::ArrayParams) -> Value {
 		ok(method, self.client.call(method, params).await)
+	}
+
+	/// The model `id` (`models_get`), typed as the CLI reads it.
+	pub async fn model(&self, id: H256) -> Option<ModelInfo> {
+		ok("models_get", self.client.model(id).await)
+	}
+
+	/// The stored result `request_id` (`inference_result`) at `at` or the best block.
+	pub async fn result(&self, request_id: u64, at: Option<H256>) -> Option<StoredResult> {
+		ok("inference_result", self.client.result(request_id, at).await)
+	}
+
+	/// The hosts of `model` (`hosts_list`).
+	pub async fn hosts(&self, model: H256) -> Vec<HostInfo> {
+		ok("hosts_list", self.client.hosts(Some(model)).await)
 	}
 
 	/// The raw connection, for tests of JSON-RPC errors.

@@ -1,10 +1,5 @@
-//! A JSON-RPC client of a Verinfer node, for the `verinfer` subcommands that talk to a chain
-//! (`infer`, `result`, `model register|list|…`, `host …`) and for the end-to-end tests: it signs
-//! extrinsics as a wallet does, submits them, waits for their block to be final and reads their
-//! outcome, and speaks the node's `models_*` / `inference_*` / `hosts_*` methods.
-//!
-//! Every failure a user can cause (unreachable node, bad key, refused extrinsic) is a
-//! [`ClientError`] whose message is one line.
+//! The connection to a node: signing, submitting, waiting for inclusion and finality, reading
+//! state and events; and the node's own methods ([`crate::api`]), typed.
 
 use std::time::{Duration, Instant};
 
@@ -15,15 +10,24 @@ use jsonrpsee::{
 	ws_client::{WsClient, WsClientBuilder},
 };
 use serde_json::Value;
-use sp_core::{bytes::from_hex, crypto::Ss58Codec, sr25519, Pair, H256};
+use sp_core::{
+	bytes::{from_hex, to_hex},
+	crypto::Ss58Codec,
+	sr25519, Bytes, Pair, H256,
+};
 use sp_runtime::{
 	generic::Era,
 	traits::{BlakeTwo256, Hash as HashT},
 };
-use verinfer_executor::digest::hex;
+use verinfer_primitives::{tensor::Tensor, DeclaredShapes};
 use verinfer_runtime::{
 	describe_error, AccountId, Balance, Nonce, Runtime, RuntimeCall, RuntimeEvent, SignedPayload,
 	TxExtension, UncheckedExtrinsic,
+};
+
+use crate::api::{
+	self, DryRun, HostInfo, HostsApiClient, InferenceApiClient, Inspection, ModelInfo,
+	ModelsApiClient, StoredResult,
 };
 
 /// Blocks a signed transaction stays valid for: 64, ~6.4 minutes at 6 s blocks, as wallets sign.
@@ -85,7 +89,13 @@ impl Client {
 
 	/// Calls `method`; a JSON-RPC error becomes one line naming the method.
 	pub async fn call(&self, method: &str, params: ArrayParams) -> Result<Value, ClientError> {
-		self.rpc.request(method, params).await.map_err(|e| match e {
+		self.rpc.request(method, params).await.map_err(|e| self.failure(method, e))
+	}
+
+	/// A JSON-RPC error as one line: the node's message (and what it says in `data`, as the
+	/// pool says why it refused a transaction), or what went wrong reaching it.
+	fn failure(&self, method: &str, error: jsonrpsee::core::client::Error) -> ClientError {
+		match error {
 			// The pool's refusals say what in `data`: "Invalid Transaction" / "Inability to pay…".
 			jsonrpsee::core::client::Error::Call(error) => match error.data() {
 				Some(data) => {
@@ -96,7 +106,54 @@ impl Client {
 				None => fail(error.message()),
 			},
 			other => fail(format!("{method} at {}: {other}", self.url)),
-		})
+		}
+	}
+
+	/// Every model, ordered by id (`models_list`), at the best block.
+	pub async fn models(&self) -> Result<Vec<ModelInfo>, ClientError> {
+		ModelsApiClient::list(&self.rpc, None).await.map_err(|e| self.failure("models_list", e))
+	}
+
+	/// The model `id`, if registered (`models_get`), at the best block.
+	pub async fn model(&self, id: H256) -> Result<Option<ModelInfo>, ClientError> {
+		ModelsApiClient::get(&self.rpc, id, None).await.map_err(|e| self.failure("models_get", e))
+	}
+
+	/// What the chain's engine says of `bytes` with the `declared` input shapes
+	/// (`models_inspect`): everything registering them would decide.
+	pub async fn inspect(
+		&self,
+		bytes: &[u8],
+		declared: DeclaredShapes,
+	) -> Result<Inspection, ClientError> {
+		ModelsApiClient::inspect(&self.rpc, Bytes(bytes.to_vec()), Some(declared), None)
+			.await
+			.map_err(|e| self.failure("models_inspect", e))
+	}
+
+	/// What a call of `model` on `inputs` would give and cost (`inference_dryRun`).
+	pub async fn dry_run(&self, model: H256, inputs: Vec<Tensor>) -> Result<DryRun, ClientError> {
+		InferenceApiClient::dry_run(&self.rpc, model, api::json_tensors(inputs), None)
+			.await
+			.map_err(|e| self.failure("inference_dryRun", e))
+	}
+
+	/// The result stored under `request_id` (`inference_result`), at `at` or the best block.
+	pub async fn result(
+		&self,
+		request_id: u64,
+		at: Option<H256>,
+	) -> Result<Option<StoredResult>, ClientError> {
+		InferenceApiClient::result(&self.rpc, request_id, at)
+			.await
+			.map_err(|e| self.failure("inference_result", e))
+	}
+
+	/// The hosts serving `model`, or every host (`hosts_list`), at the best block.
+	pub async fn hosts(&self, model: Option<H256>) -> Result<Vec<HostInfo>, ClientError> {
+		HostsApiClient::list(&self.rpc, model, None)
+			.await
+			.map_err(|e| self.failure("hosts_list", e))
 	}
 
 	/// The hash `method` returns.
@@ -143,7 +200,7 @@ impl Client {
 		key: &[u8],
 		at: Option<H256>,
 	) -> Result<Option<Vec<u8>>, ClientError> {
-		let value = self.call("state_getStorage", rpc_params![hex(key), at]).await?;
+		let value = self.call("state_getStorage", rpc_params![to_hex(key, false), at]).await?;
 		let Some(text) = value.as_str() else { return Ok(None) };
 		from_hex(text).map(Some).map_err(|_| fail(format!("state_getStorage: not hex: {text}")))
 	}
@@ -241,7 +298,7 @@ impl Client {
 
 	/// Submits a signed extrinsic; returns its hash once the node's pool accepted it.
 	pub async fn submit_extrinsic(&self, xt: &UncheckedExtrinsic) -> Result<H256, ClientError> {
-		self.hash("author_submitExtrinsic", rpc_params![hex(&xt.encode())]).await
+		self.hash("author_submitExtrinsic", rpc_params![to_hex(&xt.encode(), false)]).await
 	}
 
 	/// Signs and submits `call`; returns its hash once the node's pool accepted it.
