@@ -7,7 +7,7 @@ use sp_core::{Bytes, H256};
 use verinfer_client::api::{
 	code, AnalysisInfo, CallWeightInfo, FuelInfo, Inspection, ModelInfo, ModelsApiServer, Verdict,
 };
-use verinfer_executor::digest::sha256;
+use verinfer_executor::digest::model_id;
 use verinfer_primitives::DeclaredShapes;
 use verinfer_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Runtime};
 
@@ -61,7 +61,7 @@ where
 		};
 		let declared = declared.unwrap_or_default();
 		let mut report = Inspection {
-			id: H256(sha256(&bytes)),
+			id: model_id(&bytes),
 			size: bytes.len() as u64,
 			verdict: Verdict::Refused,
 			reasons: None,

@@ -37,21 +37,8 @@ fn another_engine<T: Config>() -> Vec<u8> {
 
 /// Stores `blob` as the pending replacement engine, every chunk uploaded.
 fn pending_engine<T: Config>(blob: &[u8]) -> H256 {
-	let sha256 = H256::from(sp_io::hashing::sha2_256(blob));
-	let chunk_size = T::ChunkSize::get() as usize;
-	let mut chunks = 0;
-	for (index, chunk) in blob.chunks(chunk_size).enumerate() {
-		let chunk: BoundedVec<u8, T::ChunkSize> =
-			chunk.to_vec().try_into().expect("chunks() yields at most the chunk size");
-		EngineChunks::<T>::insert(sha256, index as u32, chunk);
-		chunks += 1;
-	}
-	PendingEngine::<T>::put(EngineUpload {
-		sha256,
-		size: blob.len() as u32,
-		chunks,
-		received: chunks,
-	});
+	let EngineInfo { sha256, size, chunks } = Pallet::<T>::store_chunks(blob);
+	PendingEngine::<T>::put(EngineUpload { sha256, size, chunks, received: chunks });
 	sha256
 }
 

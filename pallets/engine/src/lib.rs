@@ -276,12 +276,17 @@ impl<T: Config> Pallet<T> {
 		H256(hasher.finalize().into())
 	}
 
-	/// Stores `blob` as the engine, in chunks (genesis).
+	/// Stores `blob` as the engine (genesis).
 	fn store(blob: &[u8]) {
-		let chunk_size = T::ChunkSize::get() as usize;
+		Engine::<T>::put(Self::store_chunks(blob));
+	}
+
+	/// Stores `blob`'s chunks under its SHA-256, all at once (genesis and the benchmarks'
+	/// set-up, not a call); returns where they are.
+	fn store_chunks(blob: &[u8]) -> EngineInfo {
 		let sha256 = H256::from(sp_io::hashing::sha2_256(blob));
 		let mut chunks = 0u32;
-		for (index, chunk) in blob.chunks(chunk_size).enumerate() {
+		for (index, chunk) in blob.chunks(T::ChunkSize::get() as usize).enumerate() {
 			EngineChunks::<T>::insert(
 				sha256,
 				index as u32,
@@ -289,7 +294,7 @@ impl<T: Config> Pallet<T> {
 			);
 			chunks += 1;
 		}
-		Engine::<T>::put(EngineInfo { sha256, size: blob.len() as u32, chunks });
+		EngineInfo { sha256, size: blob.len() as u32, chunks }
 	}
 }
 

@@ -60,8 +60,8 @@ use sp_runtime::traits::{SaturatedConversion, Saturating};
 use verinfer_interface::inference;
 use verinfer_primitives::{
 	analysis::{Analysis, MAX_MODEL_BYTES},
-	engine::{EngineError, Limits, Usage},
-	inference::StoredBytes,
+	engine::{EngineError, Limits, Measurement, Usage},
+	inference::{Charged, StoredBytes},
 	DeclaredShapes,
 };
 
@@ -607,12 +607,7 @@ impl<T: Config> Pallet<T> {
 		};
 		ensure!(received == model.chunks, Error::<T>::UploadIncomplete);
 		let engine = T::Engine::engine().ok_or(Error::<T>::NoEngine)?;
-		let measured = inference::measure(
-			engine,
-			Self::model_bytes(id, model.chunks),
-			Self::declared_shapes(&model.declared),
-			T::RegistrationLimits::get(),
-		);
+		let measured = Self::measure(id, &model, engine);
 		let usage = measured.usage;
 		let reason = match measured.result {
 			Ok(measurement) if !measurement.analysis.is_accepted() => {
@@ -654,6 +649,19 @@ impl<T: Config> Pallet<T> {
 			usage,
 		});
 		Ok(Finalized { accepted: false, usage })
+	}
+
+	/// Has `engine` measure the model `id` (whose record is `model`) as a registration does:
+	/// loaded with its declared shapes and run on its probe inputs, within
+	/// [`Config::RegistrationLimits`]. What `finalize` decides on, and what a replacement engine
+	/// is tried with.
+	fn measure(id: ModelId, model: &ModelOf<T>, engine: StoredBytes) -> Charged<Measurement> {
+		inference::measure(
+			engine,
+			Self::model_bytes(id, model.chunks),
+			Self::declared_shapes(&model.declared),
+			T::RegistrationLimits::get(),
+		)
 	}
 
 	/// Registers `bytes` (at most one chunk) at once.
@@ -752,12 +760,7 @@ impl<T: Config> EngineProbe for Pallet<T> {
 	fn accepts(probe: &ModelId, engine: StoredBytes) -> Result<bool, DispatchError> {
 		let model = Models::<T>::get(probe).ok_or(Error::<T>::ModelNotFound)?;
 		ensure!(model.status == ModelStatus::Active, Error::<T>::NotActive);
-		let measured = inference::measure(
-			engine,
-			Self::model_bytes(*probe, model.chunks),
-			Self::declared_shapes(&model.declared),
-			T::RegistrationLimits::get(),
-		);
+		let measured = Self::measure(*probe, &model, engine);
 		Ok(measured.result.is_ok_and(|measured| measured.analysis.is_accepted()))
 	}
 }
