@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: prerequisites, formatting, the workspace's unit tests, the end-to-end tests that
-# start real `verinfer` nodes (node/tests/) and drive them over JSON-RPC, the JS dApp, and the
+# start real `verinfer` nodes (node/tests/) and drive them over JSON-RPC, the JS dApp, the
+# conformance harness (scripts/conformance.sh: ONNX's backend tests and the converter zoo), and the
 # cross-architecture determinism proof (scripts/determinism.sh: x86-64 without AVX and aarch64, under qemu-user).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,9 @@ cargo test --locked -p pallet-engine -p pallet-models -p pallet-inference -p pal
 
 step "scripts/test-dapp.sh (the @polkadot/api dApp against a dev node, compared with verinfer model run)"
 scripts/test-dapp.sh
+
+step "scripts/conformance.sh (ONNX's backend tests and the converter zoo through verinfer model test)"
+scripts/conformance.sh
 
 step "scripts/determinism.sh (the corpus on x86-64 natively, as a CPU without AVX, and on aarch64)"
 scripts/determinism.sh

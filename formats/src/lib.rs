@@ -1,12 +1,14 @@
 //! # Verinfer tensor files
 //!
 //! The files client tools read tensors from and write them to, by extension: JSON and NumPy
-//! `.npy` ([`json_npy`], read and written) and ONNX `TensorProto` (`.pb`, [`proto`], read).
+//! `.npy` ([`json_npy`], read and written) and ONNX `TensorProto` (`.pb`, [`proto`], read); and
+//! whether one tensor is another within a tolerance ([`compare`]).
 
 use std::{fmt, path::Path, string::String, vec::Vec};
 
 use verinfer_primitives::tensor::Tensor;
 
+pub mod compare;
 pub mod json_npy;
 pub mod proto;
 

@@ -8,6 +8,7 @@
 //! include); 2, with one line on stderr, when the engine or the chain refused the model.
 
 pub mod args;
+pub mod conformance;
 pub mod hosting;
 pub mod infer;
 pub mod model;

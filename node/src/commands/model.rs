@@ -1,4 +1,4 @@
-//! `verinfer model check` and `verinfer model run`: the chain's engine on a local file, for model
+//! `verinfer model check` and `verinfer model run` (and `model test`, in [`conformance`](super::conformance)): the chain's engine on a local file, for model
 //! owners before they register and for anyone checking a result.
 //!
 //! Both use the engine blob built into this binary unless `--engine` names another (the chain's
@@ -30,6 +30,10 @@ pub enum ModelCmd {
 	/// Run an ONNX model on input tensors (.json, .npy or ONNX .pb) with the chain's engine: the
 	/// outputs and their SHA-256 are what the chain would record.
 	Run(RunCmd),
+	/// Run ONNX test cases (model.onnx and test_data_set_N/ of input_K.pb and output_K.pb, as
+	/// ONNX's backend tests and exporters write them) with the chain's engine, and compare the
+	/// outputs with the expected ones within a tolerance.
+	Test(super::conformance::TestCmd),
 	/// Register an ONNX model on a chain: uploaded in chunks, analysed by the chain's engine.
 	Register(owner::RegisterCmd),
 	/// The models on a chain: id, status, fee, name and version.
@@ -82,6 +86,7 @@ pub fn run(cmd: &ModelCmd) -> sc_cli::Result<()> {
 	match cmd {
 		ModelCmd::Check(cmd) => finish(check(cmd)),
 		ModelCmd::Run(cmd) => finish(run_model(cmd)),
+		ModelCmd::Test(cmd) => finish(super::conformance::test(cmd)),
 		ModelCmd::Register(cmd) => finish_async(owner::register(cmd)),
 		ModelCmd::List(cmd) => finish_async(owner::list(cmd)),
 		ModelCmd::Show(cmd) => finish_async(owner::show(cmd)),
@@ -90,7 +95,8 @@ pub fn run(cmd: &ModelCmd) -> sc_cli::Result<()> {
 	}
 }
 
-fn engine(path: &Option<PathBuf>) -> Result<Engine, Failure> {
+/// The engine blob `--engine` names, else the one built into this binary, compiled.
+pub(super) fn engine(path: &Option<PathBuf>) -> Result<Engine, Failure> {
 	let blob = match path {
 		Some(path) => read_file(path)?,
 		None => ENGINE_BLOB
