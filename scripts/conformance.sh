@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/verinfer-target}
 verinfer=$CARGO_TARGET_DIR/debug/verinfer
-[ $# -gt 0 ] || set -- node pytorch
+[ $# -gt 0 ] || set -- node pytorch zoo
 for suite in "$@"; do
 	case $suite in node | pytorch | zoo) ;; *) echo "usage: $0 [node|pytorch|zoo]..." >&2; exit 2 ;; esac
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The cross-architecture proof: the fixture corpus (analysis and outputs of every model, hostile ones
-# included, with the fuel and memory each call used, and each run again with half the fuel it needs,
-# which stops it with OutOfFuel) gives identical digests on
+# The cross-architecture proof: the fixture corpus and the converter zoo (analysis and outputs of
+# every model, hostile ones included, with the fuel and memory each call used, and each run again
+# with half the fuel it needs, which stops it with OutOfFuel) gives identical digests on
 #   1. x86-64 natively (this CPU: AVX2, FMA, AVX-512 where present),
 #   2. x86-64 under qemu-user as a Nehalem CPU (SSE4.2, no AVX, no FMA),
 #   3. aarch64 under qemu-user (NEON),
@@ -37,6 +37,10 @@ SKIP_WASM_BUILD=1 \
 	AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar \
 	cargo build --locked --workspace --bin corpus-digests --target aarch64-unknown-linux-gnu
 
+echo "== the converter zoo (scripts/zoo.sh): trees, linear models, SVMs, recurrent nets, control flow" >&2
+zoo=$CARGO_TARGET_DIR/zoo
+scripts/zoo.sh "$zoo" >&2
+
 blob=$CARGO_TARGET_DIR/engine-wasm/wasm32-unknown-unknown/release/verinfer_engine.wasm
 native=$CARGO_TARGET_DIR/debug/corpus-digests
 arm=$CARGO_TARGET_DIR/aarch64-unknown-linux-gnu/debug/corpus-digests
@@ -57,7 +61,7 @@ run() { # name, command…
 	shift
 	local start=$SECONDS
 	echo "== $name" >&2
-	"$@" --engine "$blob" fixtures >"$out/$name"
+	"$@" --engine "$blob" --cases "$zoo" fixtures >"$out/$name"
 	echo "$name: $((SECONDS - start)) s, $(grep '^cpu' "$out/$name")" >&2
 }
 run x86_64-native "$native"

@@ -2,7 +2,8 @@
 //!
 //! The files client tools read tensors from and write them to, by extension: JSON and NumPy
 //! `.npy` ([`json_npy`], read and written) and ONNX `TensorProto` (`.pb`, [`proto`], read); and
-//! whether one tensor is another within a tolerance ([`compare`]).
+//! whether one tensor is another within a tolerance ([`compare`]); and ONNX's test-case folders
+//! of a model and its tensors ([`test_case`]).
 
 use std::{fmt, path::Path, string::String, vec::Vec};
 
@@ -11,6 +12,7 @@ use verinfer_primitives::tensor::Tensor;
 pub mod compare;
 pub mod json_npy;
 pub mod proto;
+pub mod test_case;
 
 /// Why a file gave no tensor.
 #[derive(Debug)]

@@ -5,6 +5,8 @@
 //! ONNX assigns each type: `float_data`, `double_data`, `int64_data`, `uint64_data` (u32, u64), and
 //! `int32_data` for everything narrower (i8 … u16, bool, and f16 as its bit pattern). Data stored
 //! outside the file (`data_location = EXTERNAL`) and types tensors cannot carry are refused.
+//!
+//! And the one edit client tools make to a model: [`freeze`] makes graph inputs constants of it.
 
 use prost::Message;
 
@@ -25,6 +27,8 @@ struct TensorProto {
 	int64_data: Vec<i64>,
 	#[prost(bytes = "vec", tag = "9")]
 	raw_data: Vec<u8>,
+	#[prost(string, tag = "8")]
+	name: String,
 	#[prost(double, repeated, tag = "10")]
 	double_data: Vec<f64>,
 	#[prost(uint64, repeated, tag = "11")]
@@ -53,6 +57,96 @@ fn dtype(data_type: i32) -> Result<DType, String> {
 		13 => DType::U64,
 		other => return Err(format!("ONNX data type {other} is not supported")),
 	})
+}
+
+/// The ONNX `TensorProto.DataType` of a dtype.
+fn data_type(dtype: DType) -> i32 {
+	match dtype {
+		DType::F32 => 1,
+		DType::U8 => 2,
+		DType::I8 => 3,
+		DType::U16 => 4,
+		DType::I16 => 5,
+		DType::I32 => 6,
+		DType::I64 => 7,
+		DType::Bool => 9,
+		DType::F16 => 10,
+		DType::F64 => 11,
+		DType::U32 => 12,
+		DType::U64 => 13,
+	}
+}
+
+/// The fields of `onnx.ModelProto` [`freeze`] reads and writes: the graph (tag 7).
+#[derive(Clone, PartialEq, Message)]
+struct ModelGraph {
+	#[prost(message, optional, tag = "7")]
+	graph: Option<GraphParts>,
+}
+
+/// The fields of `onnx.GraphProto` [`freeze`] reads and writes.
+#[derive(Clone, PartialEq, Message)]
+struct GraphParts {
+	#[prost(message, repeated, tag = "5")]
+	initializer: Vec<TensorProto>,
+	#[prost(message, repeated, tag = "11")]
+	input: Vec<Named>,
+}
+
+/// A message whose field 1 is its name (`onnx.ValueInfoProto`).
+#[derive(Clone, PartialEq, Message)]
+struct Named {
+	#[prost(string, tag = "1")]
+	name: String,
+}
+
+/// The names of an ONNX model's inputs, in order: the graph inputs that no initializer sets.
+pub fn model_inputs(model: &[u8]) -> Result<Vec<String>, String> {
+	let parts = ModelGraph::decode(model).map_err(|e| format!("not an ONNX model: {e}"))?;
+	let graph = parts.graph.unwrap_or_default();
+	let initialized: Vec<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+	Ok(graph
+		.input
+		.into_iter()
+		.map(|input| input.name)
+		.filter(|name| !initialized.contains(&name.as_str()))
+		.collect())
+}
+
+/// `model` with the named inputs made constants of it: each gets an initializer holding its
+/// value, which makes it a constant for the engine (and for ONNX runtimes) and no longer an input
+/// of a call. What a model owner does with parameters an exporter left as graph inputs (axes,
+/// shapes, scales), so that the engine can fix every shape at registration.
+///
+/// The model's own bytes are kept as they are, and the initializers appended as a second
+/// `ModelProto` message holding only them: protobuf merges the two when it reads the file (the
+/// graph's fields merge, its repeated initializers concatenate), so nothing of the model is
+/// decoded and re-encoded, and nothing a partial schema does not know is lost.
+pub fn freeze(model: &[u8], values: &[(String, Tensor)]) -> Result<Vec<u8>, String> {
+	let inputs = model_inputs(model)?;
+	let mut initializer = Vec::with_capacity(values.len());
+	for (name, tensor) in values {
+		if !inputs.contains(name) {
+			return Err(format!(
+				"`{name}` is not an input of the model (its inputs: {})",
+				inputs.join(", ")
+			));
+		}
+		if values.iter().filter(|(other, _)| other == name).count() > 1 {
+			return Err(format!("`{name}` is given twice"));
+		}
+		initializer.push(TensorProto {
+			name: name.clone(),
+			dims: tensor.shape.iter().map(|&d| d as i64).collect(),
+			data_type: data_type(tensor.dtype),
+			raw_data: tensor.data.clone(),
+			..Default::default()
+		});
+	}
+	let patch = ModelGraph { graph: Some(GraphParts { initializer, input: Vec::new() }) };
+	let mut frozen = model.to_vec();
+	frozen.extend(patch.encode_to_vec());
+	Ok(frozen)
 }
 
 /// Reads a tensor from a serialised ONNX `TensorProto`.
@@ -161,6 +255,35 @@ mod tests {
 		let mut p = proto(&[2, 2], 1);
 		p.raw_data = vec![0; 15];
 		assert!(from_tensor_proto(&p.encode_to_vec()).is_err());
+	}
+
+	fn model(initializers: &[&str], inputs: &[&str]) -> Vec<u8> {
+		let graph = GraphParts {
+			initializer: initializers
+				.iter()
+				.map(|name| TensorProto { name: name.to_string(), ..proto(&[1], 1) })
+				.collect(),
+			input: inputs.iter().map(|name| Named { name: name.to_string() }).collect(),
+		};
+		ModelGraph { graph: Some(graph) }.encode_to_vec()
+	}
+
+	#[test]
+	fn frozen_inputs_become_initializers_and_leave_the_inputs() {
+		let original = model(&["w"], &["x", "axes", "w"]);
+		assert_eq!(model_inputs(&original).unwrap(), ["x", "axes"]);
+		let axes = Tensor { dtype: DType::I64, shape: vec![1], data: 2i64.to_le_bytes().to_vec() };
+		let frozen = freeze(&original, &[("axes".into(), axes.clone())]).unwrap();
+		assert!(frozen.starts_with(&original), "the model's own bytes are kept");
+		assert_eq!(model_inputs(&frozen).unwrap(), ["x"]);
+		let graph = ModelGraph::decode(&frozen[..]).unwrap().graph.unwrap();
+		let added = graph.initializer.iter().find(|t| t.name == "axes").unwrap();
+		assert_eq!(from_tensor_proto(&added.encode_to_vec()).unwrap(), axes);
+		assert!(freeze(&original, &[("w".into(), axes.clone())])
+			.unwrap_err()
+			.contains("not an input"));
+		let twice = [("axes".into(), axes.clone()), ("axes".into(), axes)];
+		assert!(freeze(&original, &twice).unwrap_err().contains("twice"));
 	}
 
 	#[test]

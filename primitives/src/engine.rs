@@ -285,6 +285,9 @@ impl core::fmt::Display for Refusal {
 				write!(f, "declared shape of input {input}: {}", text(message))
 			},
 			Refusal::Unanalysable(m) => write!(f, "tract cannot analyse the graph: {}", text(m)),
+			Refusal::NodeNotSupported { node, operator, reason } => {
+				write!(f, "node `{}` ({}): {}", text(node), text(operator), text(reason))
+			},
 		}
 	}
 }

@@ -24,12 +24,13 @@ use verinfer_executor::{
 };
 use verinfer_formats::{
 	compare::{compare, Tolerance},
-	read_file, read_tensor,
+	proto, read_file,
+	test_case::{self, DataSet, TestCase},
 };
 use verinfer_primitives::{
 	analysis::Refusal,
 	engine::{EngineError, Limits},
-	tensor::Tensor,
+	Tensor,
 };
 
 use super::{model::engine, Failure};
@@ -64,6 +65,10 @@ pub struct TestCmd {
 pub enum Outcome {
 	/// Every output of every data set within tolerance.
 	Pass,
+	/// Refused as it is, but passes with its inputs after the first made constants of the model
+	/// (`verinfer model freeze`): the parameters (axes, shapes, scales) ONNX's generated tests feed
+	/// as graph inputs and exporters write as constants. Named.
+	PassFrozen(Vec<String>),
 	/// The model uses operators off the allowlist: out of scope.
 	NotAllowed(Vec<String>),
 	/// The engine refused the model for another reason: every reason.
@@ -81,6 +86,7 @@ impl Outcome {
 	pub fn kind(&self) -> &'static str {
 		match self {
 			Outcome::Pass => "pass",
+			Outcome::PassFrozen(_) => "pass-frozen",
 			Outcome::NotAllowed(_) => "not-allowed",
 			Outcome::Refused(_) => "refused",
 			Outcome::Failed(_) => "failed",
@@ -94,6 +100,7 @@ impl fmt::Display for Outcome {
 	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 		match self {
 			Outcome::Pass => f.write_str("pass"),
+			Outcome::PassFrozen(inputs) => write!(f, "pass-frozen  {}", inputs.join(", ")),
 			Outcome::NotAllowed(operators) => {
 				write!(f, "not-allowed  {}", operators.join(", "))
 			},
@@ -120,11 +127,11 @@ pub fn test(cmd: &TestCmd) -> Result<(), Failure> {
 	let tolerance = Tolerance { rtol: cmd.rtol, atol: cmd.atol };
 	let mut summary = Summary::default();
 	for dir in &cmd.cases {
-		let name = case_name(dir);
+		let name = test_case::name(dir);
 		let outcome = run_case(&engine, dir, tolerance)?;
 		let expectation = expected.get(&name).map(|e| e.outcome.as_str());
 		let unexpected = match (expectation, &outcome) {
-			(None, Outcome::Pass | Outcome::NotAllowed(_)) => false,
+			(None, Outcome::Pass | Outcome::PassFrozen(_) | Outcome::NotAllowed(_)) => false,
 			(Some(kind), outcome) => kind != outcome.kind(),
 			(None, _) => true,
 		};
@@ -146,11 +153,6 @@ pub fn test(cmd: &TestCmd) -> Result<(), Failure> {
 			}
 		))),
 	}
-}
-
-/// A test case's name: its directory's.
-fn case_name(dir: &Path) -> String {
-	dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into())
 }
 
 /// One line of an expectations file.
@@ -195,24 +197,68 @@ pub fn parse_expectations<'a>(text: &'a str) -> Result<BTreeMap<String, Expectat
 	Ok(expected)
 }
 
-/// The case's data sets: for each, its inputs and expected outputs in order.
-type DataSets = Vec<(Vec<Tensor>, Vec<Tensor>)>;
-
-/// Reads, loads and runs one case. `Err` only when the engine cannot run on this machine.
+/// Reads, loads and runs one case; if the engine refuses it as it is, again with its inputs
+/// after the first frozen. `Err` only when the engine cannot run on this machine.
 fn run_case(engine: &Engine, dir: &Path, tolerance: Tolerance) -> Result<Outcome, Failure> {
-	let (model, sets) = match read_case(dir) {
+	let case = match test_case::read(dir) {
 		Ok(case) => case,
 		Err(why) => return unreadable(engine, dir, why),
 	};
-	let Some((first_inputs, _)) = sets.first() else {
+	let outcome = attempt(engine, &case.model, &case.data_sets, tolerance)?;
+	if !matches!(outcome, Outcome::Refused(_)) {
+		return Ok(outcome);
+	}
+	let Some(frozen) = frozen(&case) else { return Ok(outcome) };
+	let names: Vec<String> = frozen.1.iter().map(|(name, _)| name.clone()).collect();
+	let note = |why: String| format!("{why} (with {} frozen)", names.join(", "));
+	Ok(match attempt(engine, &frozen.0, &frozen.2, tolerance)? {
+		Outcome::Pass => Outcome::PassFrozen(names),
+		// Loaded once frozen: how its runs ended says more than the first refusal.
+		Outcome::Mismatch(why) => Outcome::Mismatch(note(why)),
+		Outcome::Failed(why) => Outcome::Failed(note(why)),
+		_ => outcome,
+	})
+}
+
+/// The case's model with every input after the first frozen to its value, the frozen values,
+/// and the data sets cut to their first input; `None` when there is nothing to freeze or the
+/// data sets disagree on a value to freeze.
+fn frozen(case: &TestCase) -> Option<(Vec<u8>, Vec<(String, Tensor)>, Vec<DataSet>)> {
+	let names = proto::model_inputs(&case.model).ok()?;
+	let first = case.data_sets.first()?;
+	if names.len() < 2 || first.inputs.len() != names.len() {
+		return None;
+	}
+	let values: Vec<(String, Tensor)> =
+		names[1..].iter().cloned().zip(first.inputs[1..].iter().cloned()).collect();
+	if case.data_sets.iter().any(|set| set.inputs.get(1..) != first.inputs.get(1..)) {
+		return None;
+	}
+	let model = proto::freeze(&case.model, &values).ok()?;
+	let data_sets = case
+		.data_sets
+		.iter()
+		.map(|set| DataSet { inputs: set.inputs[..1].to_vec(), outputs: set.outputs.clone() })
+		.collect();
+	Some((model, values, data_sets))
+}
+
+/// Loads `model` for the first data set's shapes and runs every data set.
+fn attempt(
+	engine: &Engine,
+	model: &[u8],
+	data_sets: &[DataSet],
+	tolerance: Tolerance,
+) -> Result<Outcome, Failure> {
+	let Some(first) = data_sets.first() else {
 		return Ok(Outcome::Unreadable("no test_data_set_N folder".into()));
 	};
-	let load = engine.load(&model, &declared_as(first_inputs), Limits::LOAD)?;
+	let load = engine.load(model, &declared_as(&first.inputs), Limits::LOAD)?;
 	let loaded = match load.result {
 		Ok(loaded) => loaded,
 		Err(error) => return Ok(refusal(error)),
 	};
-	for (index, (inputs, expected)) in sets.iter().enumerate() {
+	for (index, DataSet { inputs, outputs: expected }) in data_sets.iter().enumerate() {
 		let outputs = match loaded.run(inputs, Limits::CALL)?.result {
 			Ok(outputs) => outputs,
 			Err(error) => return Ok(Outcome::Failed(format!("data set {index}: {error}"))),
@@ -261,36 +307,6 @@ fn refusal(error: EngineError) -> Outcome {
 	Outcome::Refused(LocalError::Engine(error).to_string())
 }
 
-fn read_case(dir: &Path) -> Result<(Vec<u8>, DataSets), String> {
-	let model = read_file(&dir.join("model.onnx")).map_err(|e| e.to_string())?;
-	let mut sets = Vec::new();
-	for set in numbered(dir, "test_data_set_")? {
-		let read = |prefix: &str| -> Result<Vec<Tensor>, String> {
-			numbered(&set, prefix)?
-				.iter()
-				.map(|path| read_tensor(path).map_err(|e| e.to_string()))
-				.collect()
-		};
-		sets.push((read("input_")?, read("output_")?));
-	}
-	Ok((model, sets))
-}
-
-/// The entries of `dir` named `PREFIX<number>` (any extension), in the numbers' order.
-fn numbered(dir: &Path, prefix: &str) -> Result<Vec<PathBuf>, String> {
-	let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-	let mut found = Vec::new();
-	for entry in entries {
-		let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
-		let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else { continue };
-		if let Some(Ok(number)) = stem.strip_prefix(prefix).map(str::parse::<u32>) {
-			found.push((number, path));
-		}
-	}
-	found.sort();
-	Ok(found.into_iter().map(|(_, path)| path).collect())
-}
-
 /// The counts `model test` ends with.
 #[derive(Default)]
 struct Summary {
@@ -325,13 +341,22 @@ impl Summary {
 impl fmt::Display for Summary {
 	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 		let in_scope: usize = self.in_scope.values().sum();
-		let passed = self.in_scope.get("pass").copied().unwrap_or(0);
+		let count = |kind: &str| self.in_scope.get(kind).copied().unwrap_or(0);
+		let (passed, frozen) = (count("pass"), count("pass-frozen"));
 		let percent =
 			|n: usize, of: usize| if of == 0 { 0.0 } else { 100.0 * n as f64 / of as f64 };
 		writeln!(f, "\ncases                 {}", self.cases)?;
 		writeln!(f, "operators all allowed {in_scope}")?;
 		writeln!(f, "  pass                {passed} ({:.1} %)", percent(passed, in_scope))?;
-		for (kind, count) in self.in_scope.iter().filter(|(kind, _)| **kind != "pass") {
+		writeln!(
+			f,
+			"  pass-frozen         {frozen} (inputs after the first made constants; with pass: \
+			 {:.1} %)",
+			percent(passed + frozen, in_scope)
+		)?;
+		for (kind, count) in
+			self.in_scope.iter().filter(|(kind, _)| !matches!(**kind, "pass" | "pass-frozen"))
+		{
 			writeln!(f, "  {kind:<19} {count}")?;
 		}
 		writeln!(f, "listed as expected    {}", self.listed)?;

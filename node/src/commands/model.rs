@@ -13,7 +13,7 @@ use verinfer_executor::{
 	engine::{checked, Engine, HostError},
 	local, ENGINE_BLOB,
 };
-use verinfer_formats::{json_npy, read_file, read_tensor, write_tensor};
+use verinfer_formats::{json_npy, proto, read_file, read_tensor, write_tensor};
 use verinfer_primitives::{engine::EngineError, Tensor};
 
 use super::{
@@ -34,6 +34,9 @@ pub enum ModelCmd {
 	/// ONNX's backend tests and exporters write them) with the chain's engine, and compare the
 	/// outputs with the expected ones within a tolerance.
 	Test(super::conformance::TestCmd),
+	/// Make inputs of an ONNX model constants of it (parameters an exporter left as graph inputs:
+	/// axes, shapes, scales), so that the engine can fix every shape at registration.
+	Freeze(FreezeCmd),
 	/// Register an ONNX model on a chain: uploaded in chunks, analysed by the chain's engine.
 	Register(owner::RegisterCmd),
 	/// The models on a chain: id, status, fee, name and version.
@@ -78,6 +81,19 @@ pub struct RunCmd {
 	pub engine: Option<PathBuf>,
 }
 
+/// `verinfer model freeze`
+#[derive(Debug, clap::Args)]
+pub struct FreezeCmd {
+	/// The ONNX model file.
+	pub file: PathBuf,
+	/// An input to make a constant, as NAME=FILE (a tensor file: .json, .npy or .pb).
+	#[arg(long = "input", value_name = "NAME=FILE", required = true, num_args = 1..)]
+	pub inputs: Vec<String>,
+	/// Where to write the model.
+	#[arg(long, value_name = "FILE")]
+	pub out: PathBuf,
+}
+
 /// Outputs of at most this many elements are printed in full; larger ones in summary (use --out).
 const PRINTED_ELEMENTS: u64 = 64;
 
@@ -87,6 +103,7 @@ pub fn run(cmd: &ModelCmd) -> sc_cli::Result<()> {
 		ModelCmd::Check(cmd) => finish(check(cmd)),
 		ModelCmd::Run(cmd) => finish(run_model(cmd)),
 		ModelCmd::Test(cmd) => finish(super::conformance::test(cmd)),
+		ModelCmd::Freeze(cmd) => finish(freeze(cmd)),
 		ModelCmd::Register(cmd) => finish_async(owner::register(cmd)),
 		ModelCmd::List(cmd) => finish_async(owner::list(cmd)),
 		ModelCmd::Show(cmd) => finish_async(owner::show(cmd)),
@@ -192,6 +209,28 @@ fn run_model(cmd: &RunCmd) -> Result<(), Failure> {
 		}
 	}
 	println!("outputs sha256 {}", hex(&report.outputs_hash));
+	Ok(())
+}
+
+fn freeze(cmd: &FreezeCmd) -> Result<(), Failure> {
+	let model = read_file(&cmd.file)?;
+	let values = cmd
+		.inputs
+		.iter()
+		.map(|arg| {
+			let (name, path) = arg
+				.split_once('=')
+				.ok_or_else(|| Failure::Failed(format!("`{arg}`: expected NAME=FILE")))?;
+			Ok((name.to_string(), read_tensor(path.as_ref())?))
+		})
+		.collect::<Result<Vec<_>, Failure>>()?;
+	let frozen = proto::freeze(&model, &values).map_err(Failure::Failed)?;
+	std::fs::write(&cmd.out, &frozen)
+		.map_err(|e| Failure::Failed(format!("{}: {e}", cmd.out.display())))?;
+	let left = proto::model_inputs(&frozen).map_err(Failure::Failed)?;
+	println!("model id    {}", hex(&verinfer_executor::digest::sha256(&frozen)));
+	println!("inputs      {}", left.join(", "));
+	println!("written to  {}", cmd.out.display());
 	Ok(())
 }
 

@@ -10,11 +10,11 @@ use serde_json::Value;
 
 use verinfer_executor::{
 	digest::{hex, sha256},
-	engine::{Engine, HostError, Metered},
+	engine::{declared_as, Engine, HostError, Metered},
 	stack::{deepest_recursion, NATIVE_BYTES_PER_SLOT, STACK_SLOTS},
 };
 use verinfer_fixtures::{cost_fixtures, manifest_inputs};
-use verinfer_formats::{read_file, FileError};
+use verinfer_formats::{read_file, test_case, FileError};
 use verinfer_primitives::{
 	engine::{Limits, ModelCost, Usage, DEFAULT_HEADROOM_PERCENT},
 	Tensor,
@@ -154,6 +154,35 @@ pub fn corpus_digests(
 			run_usage,
 			starved,
 		});
+	}
+	Ok(digests)
+}
+
+/// Digests of every ONNX test case in `dir` (see [`verinfer_formats::test_case`]), as `model
+/// test` runs them: analysed and loaded for the first data set's input shapes, run on each data
+/// set. Named `DIR/CASE`, or `DIR/CASE#N` for the data sets after the first.
+pub fn case_digests(engine: &Engine, dir: &Path) -> Result<Vec<Digest>, DigestError> {
+	let mut digests = Vec::new();
+	let suite = test_case::name(dir);
+	for path in test_case::cases_in(dir).map_err(|e| FileError::format(dir, e))? {
+		let case = test_case::read_inputs(&path).map_err(|e| FileError::format(&path, e))?;
+		let Some(first) = case.data_sets.first() else { continue };
+		let declared = declared_as(&first.inputs);
+		let analysed = engine.analyse(&case.model, &declared, Limits::LOAD)?;
+		let analysis = sha256(&analysed.result.encode());
+		for (index, set) in case.data_sets.iter().enumerate() {
+			let (outputs, run_usage, starved) =
+				ran(|limits| engine.run(&case.model, &set.inputs, limits), Limits::CALL)?;
+			let number = if index == 0 { String::new() } else { format!("#{index}") };
+			digests.push(Digest {
+				model: format!("{suite}/{}{number}", case.name),
+				analysis,
+				analysis_usage: analysed.usage,
+				outputs,
+				run_usage,
+				starved,
+			});
+		}
 	}
 	Ok(digests)
 }

@@ -12,7 +12,7 @@ use prost::Message;
 use tract_onnx::{
 	pb::{self, tensor_proto::DataLocation, tensor_shape_proto::dimension, type_proto},
 	prelude::*,
-	tract_core::ops::{konst::Const, Cost as TractCost},
+	tract_core::ops::{konst::Const, logic::IfThenElse, scan::Scan, Cost as TractCost},
 };
 use verinfer_primitives::{
 	analysis::{
@@ -23,7 +23,10 @@ use verinfer_primitives::{
 	DeclaredShapes,
 };
 
-use crate::dtype::{onnx_dtype, our_dtype};
+use crate::{
+	dtype::{onnx_dtype, our_dtype},
+	support,
+};
 
 /// Analyses `bytes`. `Err` when they are not a model at all; otherwise the analysis, and the
 /// typed graph when the model is accepted.
@@ -47,7 +50,12 @@ pub fn analyse(
 		cost: Cost::default(),
 		refusals: Vec::new(),
 	};
-	let mut census = Census::default();
+	let opset = proto
+		.opset_import
+		.iter()
+		.find(|import| matches!(import.domain.as_str(), "" | "ai.onnx"))
+		.map_or(0, |import| import.version);
+	let mut census = Census { opset, ..Census::default() };
 	census.graph(graph);
 	analysis.nodes = census.nodes;
 	analysis.parameters = census.parameters;
@@ -58,9 +66,22 @@ pub fn analyse(
 		.map(|(operator, &count)| OperatorCount { operator: operator.clone().into_bytes(), count })
 		.collect();
 	analysis.refusals = census.refusals;
-	// Domains other than the default one are named `domain:OpType` and never allowed.
+	// Operators of other domains than the default one are named `domain:OpType`. An operator
+	// refused node by node with a reason already is not repeated.
+	let explained: Vec<Vec<u8>> = analysis
+		.refusals
+		.iter()
+		.filter_map(|refusal| match refusal {
+			Refusal::NodeNotSupported { operator, .. } => Some(operator.clone()),
+			_ => None,
+		})
+		.collect();
 	for operator in census.operators.keys() {
-		if operator.contains(':') || !is_allowed("", operator) {
+		if explained.iter().any(|explained| explained == operator.as_bytes()) {
+			continue;
+		}
+		let (domain, op_type) = operator.split_once(':').unwrap_or(("", operator));
+		if !is_allowed(domain, op_type) {
 			analysis.refusals.push(Refusal::OperatorNotAllowed(operator.clone().into_bytes()));
 		}
 	}
@@ -112,6 +133,8 @@ pub fn message(error: &TractError) -> Vec<u8> {
 /// What the protobuf says, before tract sees it.
 #[derive(Default)]
 struct Census {
+	/// The model's opset of the default domain.
+	opset: i64,
 	nodes: u64,
 	operators: BTreeMap<String, u32>,
 	parameters: u64,
@@ -132,6 +155,18 @@ impl Census {
 				"" | "ai.onnx" => node.op_type.clone(),
 				domain => format!("{domain}:{}", node.op_type),
 			};
+			if let Some(reason) = support::unsupported(node, self.opset) {
+				// Unnamed nodes are named by their first output, as tract names them.
+				let name = match node.name.as_str() {
+					"" => node.output.first().cloned().unwrap_or_default(),
+					name => name.to_string(),
+				};
+				self.refusals.push(Refusal::NodeNotSupported {
+					node: name.into_bytes(),
+					operator: operator.clone().into_bytes(),
+					reason: reason.into_bytes(),
+				});
+			}
 			let count = self.operators.entry(operator).or_default();
 			*count = count.saturating_add(1);
 			for attribute in &node.attribute {
@@ -283,7 +318,7 @@ fn onnx_type_name(elem_type: i32) -> String {
 
 /// tract's typed, decluttered graph for the concrete input shapes.
 fn typed(proto: &pb::ModelProto, inputs: &[TensorSpec]) -> TractResult<TypedModel> {
-	let mut model = tract_onnx::onnx().model_for_proto_model(proto)?;
+	let mut model = crate::ops::onnx().model_for_proto_model(proto)?;
 	for (index, spec) in inputs.iter().enumerate() {
 		let shape: TVec<usize> = spec.shape.iter().map(|&d| d as usize).collect();
 		model.set_input_fact(
@@ -307,7 +342,6 @@ fn measure(
 		if node.op_is::<Const>() {
 			continue;
 		}
-		let mut touched = 0u64;
 		for (axis_owner, fact) in node.outputs.iter().map(|o| (&node.name, &o.fact)) {
 			let Some(shape) = fact.shape.as_concrete() else {
 				let axis = fact.shape.iter().position(|d| d.to_i64().is_err()).unwrap_or(0);
@@ -325,33 +359,13 @@ fn measure(
 				return;
 			}
 			let elements = shape.iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
-			touched = touched.saturating_add(elements);
 			cost.intermediate_bytes = cost
 				.intermediate_bytes
 				.saturating_add(elements.saturating_mul(fact.datum_type.size_of() as u64));
 		}
-		let Ok(input_facts) = model.node_input_facts(node.id) else { continue };
-		for fact in &input_facts {
-			if let Some(shape) = fact.shape.as_concrete() {
-				let elements = shape.iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
-				touched = touched.saturating_add(elements);
-			}
-		}
-		cost.elements_touched = cost.elements_touched.saturating_add(touched);
-		if let Ok(costs) = node.op.cost(&input_facts) {
-			for (kind, count) in costs {
-				let count = count.to_i64().map_or(u64::MAX, |c| c.max(0) as u64);
-				match kind {
-					TractCost::FMA(_) => {
-						cost.multiply_adds = cost.multiply_adds.saturating_add(count)
-					},
-					TractCost::Div(_) => {
-						cost.elements_touched = cost.elements_touched.saturating_add(count)
-					},
-					_ => {},
-				}
-			}
-		}
+		let work = node_work(model, node);
+		cost.multiply_adds = cost.multiply_adds.saturating_add(work.multiply_adds);
+		cost.elements_touched = cost.elements_touched.saturating_add(work.elements_touched);
 	}
 	analysis.outputs = match model.output_outlets() {
 		Ok(outlets) => outlets
@@ -393,4 +407,87 @@ fn measure(
 		});
 	}
 	analysis.cost = cost;
+}
+
+/// The static work of one node: the elements it reads and writes and the multiply-adds and
+/// divisions tract counts; for a loop (`Scan`, which the recurrent operators become) its body's
+/// work times its iterations, for a conditional its costlier branch.
+#[derive(Clone, Copy, Default)]
+struct Work {
+	multiply_adds: u64,
+	elements_touched: u64,
+}
+
+impl Work {
+	fn add(self, other: Work) -> Work {
+		Work {
+			multiply_adds: self.multiply_adds.saturating_add(other.multiply_adds),
+			elements_touched: self.elements_touched.saturating_add(other.elements_touched),
+		}
+	}
+
+	fn times(self, n: u64) -> Work {
+		Work {
+			multiply_adds: self.multiply_adds.saturating_mul(n),
+			elements_touched: self.elements_touched.saturating_mul(n),
+		}
+	}
+
+	fn max(self, other: Work) -> Work {
+		Work {
+			multiply_adds: self.multiply_adds.max(other.multiply_adds),
+			elements_touched: self.elements_touched.max(other.elements_touched),
+		}
+	}
+}
+
+/// The work of every node of `model`, constants aside.
+fn graph_work(model: &TypedModel) -> Work {
+	model
+		.nodes()
+		.iter()
+		.filter(|node| !node.op_is::<Const>())
+		.fold(Work::default(), |work, node| work.add(node_work(model, node)))
+}
+
+fn node_work(model: &TypedModel, node: &TypedNode) -> Work {
+	let elements = |fact: &TypedFact| {
+		fact.shape
+			.as_concrete()
+			.map_or(0, |shape| shape.iter().fold(1u64, |n, &d| n.saturating_mul(d as u64)))
+	};
+	let mut work = Work {
+		elements_touched: node
+			.outputs
+			.iter()
+			.fold(0u64, |sum, output| sum.saturating_add(elements(&output.fact))),
+		..Work::default()
+	};
+	let Ok(input_facts) = model.node_input_facts(node.id) else { return work };
+	for fact in &input_facts {
+		work.elements_touched = work.elements_touched.saturating_add(elements(fact));
+	}
+	if let Ok(costs) = node.op.cost(&input_facts) {
+		for (kind, count) in costs {
+			let count = count.to_i64().map_or(u64::MAX, |c| c.max(0) as u64);
+			match kind {
+				TractCost::FMA(_) => work.multiply_adds = work.multiply_adds.saturating_add(count),
+				TractCost::Div(_) => {
+					work.elements_touched = work.elements_touched.saturating_add(count)
+				},
+				_ => {},
+			}
+		}
+	}
+	if let Some(scan) = node.op_as::<Scan>() {
+		let iterations = scan
+			.iteration_count(&input_facts)
+			.and_then(|count| count.to_i64().ok())
+			.map_or(u64::MAX, |count| count.max(0) as u64);
+		work = work.add(graph_work(&scan.body).times(iterations));
+	}
+	if let Some(branches) = node.op_as::<IfThenElse>() {
+		work = work.add(graph_work(&branches.then_body).max(graph_work(&branches.else_body)));
+	}
+	work
 }

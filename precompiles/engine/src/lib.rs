@@ -29,6 +29,8 @@
 
 mod analyse;
 mod dtype;
+mod ops;
+mod support;
 
 use std::{cell::RefCell, sync::Arc, vec::Vec};
 
