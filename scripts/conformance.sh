@@ -41,6 +41,11 @@ for suite in "$@"; do
 		;;
 	zoo)
 		scripts/zoo.sh "$CARGO_TARGET_DIR/zoo"
+		# The copies node/tests/ml.rs registers on a chain must be what the zoo generates.
+		for case in fixtures/zoo/e2e/*/; do
+			diff -r "$case" "$CARGO_TARGET_DIR/zoo/$(basename "$case")" ||
+				{ echo "fixtures/zoo/e2e/$(basename "$case") differs from the zoo's: copy it again" >&2; exit 1; }
+		done
 		"$verinfer" model test --expect "$expect" --rtol 1e-3 --atol 1e-5 "$CARGO_TARGET_DIR"/zoo/*/
 		;;
 	esac

@@ -63,7 +63,8 @@ pub const MAX_CALL_FUEL: u64 = 1 << 32;
 /// here, and refused at analysis: random operators (`RandomNormal`, `RandomUniform`, `…Like`,
 /// `Multinomial`, `Bernoulli`), `Loop` (tract has none), operators whose output shape depends on
 /// input values (`NonZero`, `Unique`, `Compress`, `NonMaxSuppression`), string and sequence
-/// operators, and every other domain (`ai.onnx.ml`, `com.microsoft` …).
+/// operators, and every other domain (`com.microsoft` …) but `ai.onnx.ml`
+/// ([`ALLOWED_ML_OPERATORS`]).
 pub const ALLOWED_OPERATORS: &[&str] = &[
 	"Abs",
 	"Acos",
@@ -219,9 +220,35 @@ pub const ALLOWED_OPERATORS: &[&str] = &[
 	"Xor",
 ];
 
+/// The `ai.onnx.ml` operators the engine runs, sorted: the engine's own implementations, written
+/// to the ONNX-ML specification and onnxruntime's kernels (tree ensembles of ml opsets 1–3 and
+/// 5, linear models, SVMs, and the preprocessing converters put before them). Not here:
+/// `ZipMap`, `DictVectorizer`, `CastMap` and `FeatureVectorizer`, which take or give maps and
+/// sequences the chain's tensors cannot hold, and `CategoryMapper`, which maps strings.
+pub const ALLOWED_ML_OPERATORS: &[&str] = &[
+	"ArrayFeatureExtractor",
+	"Binarizer",
+	"Imputer",
+	"LabelEncoder",
+	"LinearClassifier",
+	"LinearRegressor",
+	"Normalizer",
+	"OneHotEncoder",
+	"SVMClassifier",
+	"SVMRegressor",
+	"Scaler",
+	"TreeEnsemble",
+	"TreeEnsembleClassifier",
+	"TreeEnsembleRegressor",
+];
+
 /// Whether the engine may run operator `op_type` of ONNX domain `domain`.
 pub fn is_allowed(domain: &str, op_type: &str) -> bool {
-	matches!(domain, "" | "ai.onnx") && ALLOWED_OPERATORS.binary_search(&op_type).is_ok()
+	match domain {
+		"" | "ai.onnx" => ALLOWED_OPERATORS.binary_search(&op_type).is_ok(),
+		"ai.onnx.ml" => ALLOWED_ML_OPERATORS.binary_search(&op_type).is_ok(),
+		_ => false,
+	}
 }
 
 /// The name, dtype and concrete shape of a model input or output.
@@ -327,8 +354,9 @@ mod tests {
 	use super::*;
 
 	#[test]
-	fn the_allowlist_is_sorted_and_unique_so_lookups_are_exact() {
+	fn the_allowlists_are_sorted_and_unique_so_lookups_are_exact() {
 		assert!(ALLOWED_OPERATORS.windows(2).all(|pair| pair[0] < pair[1]));
+		assert!(ALLOWED_ML_OPERATORS.windows(2).all(|pair| pair[0] < pair[1]));
 	}
 
 	#[test]
@@ -338,5 +366,7 @@ mod tests {
 		}
 		assert!(is_allowed("", "Conv") && is_allowed("ai.onnx", "Conv"));
 		assert!(!is_allowed("com.microsoft", "Conv"));
+		assert!(is_allowed("ai.onnx.ml", "TreeEnsembleClassifier") && !is_allowed("", "Scaler"));
+		assert!(!is_allowed("ai.onnx.ml", "ZipMap") && !is_allowed("ai.onnx.ml", "Conv"));
 	}
 }

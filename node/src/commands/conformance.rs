@@ -279,13 +279,17 @@ fn attempt(
 	Ok(Outcome::Pass)
 }
 
-/// A case whose tensors we cannot read: out of scope if its model uses operators off the list
-/// (the analysis says without inputs), else unreadable.
+/// A case whose tensors we cannot read: what the engine says of its model where it refuses it
+/// (analysed for the inputs' shapes where those can be read, else for the model's own), else
+/// unreadable.
 fn unreadable(engine: &Engine, dir: &Path, why: String) -> Result<Outcome, Failure> {
 	let Ok(model) = read_file(&dir.join("model.onnx")) else { return Ok(Outcome::Unreadable(why)) };
-	let analysis = engine.analyse(&model, &[], Limits::LOAD)?.result;
-	Ok(match analysis.map(|analysis| refusal(EngineError::Refused(analysis.refusals))) {
-		Ok(outcome @ Outcome::NotAllowed(_)) => outcome,
+	let declared = match test_case::read_inputs(dir) {
+		Ok(case) => case.data_sets.first().map(|set| declared_as(&set.inputs)).unwrap_or_default(),
+		Err(_) => Vec::new(),
+	};
+	Ok(match engine.analyse(&model, &declared, Limits::LOAD)?.result {
+		Ok(analysis) if !analysis.is_accepted() => refusal(EngineError::Refused(analysis.refusals)),
 		_ => Outcome::Unreadable(why),
 	})
 }

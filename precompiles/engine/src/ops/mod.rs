@@ -8,6 +8,7 @@
 //! Val(1)"). Without it tract infers every intermediate shape from the concrete inputs, through
 //! `Shape`→`Gather`→`Concat`→`Reshape`/`Resize` chains too.
 
+mod ml;
 mod prelu;
 
 use tract_onnx::model::Onnx;
@@ -16,6 +17,7 @@ use tract_onnx::model::Onnx;
 pub fn onnx() -> Onnx {
 	let mut onnx = tract_onnx::onnx().with_ignore_value_info(true);
 	onnx.op_register.insert("PRelu", prelu::prelu);
+	ml::register(&mut onnx);
 	onnx
 }
 
